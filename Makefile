@@ -1,0 +1,42 @@
+# Entry points. The two a new user needs (see README):
+#   make lab    set everything up and run the main job against the local lab
+#   make test   lint + unit tests + every Molecule scenario, ends with pass/fail
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export PROJECT_ROOT := $(CURDIR)
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PYTHONPATH := $(CURDIR)/lab/testlib
+
+.PHONY: help bootstrap images lint unit molecule test lab lab-down benchmark
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+bootstrap: ## Install what the lab and the tests need (idempotent)
+	@scripts/bootstrap.sh
+
+images: bootstrap ## Build or reuse the lab's container images
+	@lab/images/build.sh
+
+lint: bootstrap ## yamllint --strict and ansible-lint (production profile)
+	@scripts/test.sh lint
+
+unit: bootstrap ## pytest suites that need no containers (moto, inventory, group_vars)
+	@scripts/test.sh unit
+
+molecule: images ## Every Molecule scenario (roles/*/molecule/*, molecule/*)
+	@scripts/test.sh molecule
+
+test: images ## Run every test: lint, unit, Molecule; ends with a pass/fail line
+	@scripts/test.sh all
+
+lab: images ## Bring up the local lab and converge it with site.yml
+	@scripts/lab.sh up
+
+lab-down: ## Remove the lab's containers, networks and moto server
+	@scripts/lab.sh down
+
+benchmark: images ## Time cold and warm runs; writes docs/benchmarks.md figures to stdout
+	@scripts/benchmark.sh

@@ -1,0 +1,101 @@
+"""Helpers shared by the project's testinfra and pytest suites.
+
+They act on the lab's containers through Docker and on Molecule's inventory
+through ansible-playbook, so every scenario checks effects the same way.
+"""
+
+import json
+import os
+import re
+import subprocess
+import time
+
+import testinfra
+
+
+def lab_host(name):
+    """A testinfra host for a container of the running lab (docker exec)."""
+    return testinfra.get_host("docker://" + name)
+
+
+def http_get(host, url, source=None, timeout=5):
+    """GET url from inside host with Python; return (ok, body_or_error).
+
+    source binds the client socket to that local address, to send from a
+    secondary IP of the host.
+    """
+    code = (
+        "import sys, http.client, urllib.parse as u\n"
+        "p = u.urlsplit(sys.argv[1])\n"
+        "src = (sys.argv[2], 0) if sys.argv[2] else None\n"
+        "c = http.client.HTTPConnection(p.hostname, p.port or 80, timeout=float(sys.argv[3]),"
+        " source_address=src)\n"
+        "c.request('GET', p.path or '/')\n"
+        "r = c.getresponse()\n"
+        "print(r.status)\n"
+        "sys.stdout.write(r.read().decode())\n"
+    )
+    cmd = host.run(
+        "python3 -c %s %s %s %s",
+        code, url, source or "", str(timeout),
+    )
+    if cmd.rc != 0:
+        return False, cmd.stderr.strip().splitlines()[-1:] or [""]
+    status, _, body = cmd.stdout.partition("\n")
+    return status == "200", body.strip()
+
+
+def docker(*args, check=True):
+    return subprocess.run(["docker", *args], check=check, capture_output=True, text=True)
+
+
+def restart_container(name, timeout=120):
+    """Restart a lab container (the stand-in for an EC2 stop/start) and wait
+    until its systemd reports the boot finished."""
+    docker("restart", name)
+    deadline = time.monotonic() + timeout
+    state = ""
+    while time.monotonic() < deadline:
+        res = docker("exec", name, "systemctl", "is-system-running", "--wait", check=False)
+        state = res.stdout.strip()
+        if state in ("running", "degraded"):
+            return state
+        time.sleep(1)
+    raise AssertionError(f"{name} did not finish booting after a restart (state: {state!r})")
+
+
+def wait_for(predicate, timeout=60, interval=1, what="condition"):
+    """Poll predicate() until it returns a truthy value; return that value."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)", re.M)
+
+
+def run_playbook(playbook, *args, inventory=None, extra_vars=None):
+    """Run ansible-playbook; return (returncode, output, {host: recap counts}).
+
+    Inside a Molecule verify step the scenario's own inventory and
+    ansible.cfg are used (MOLECULE_INVENTORY_FILE, ANSIBLE_CONFIG).
+    """
+    inventory = inventory or os.environ["MOLECULE_INVENTORY_FILE"]
+    cmd = ["ansible-playbook", "-i", inventory, playbook, *args]
+    if extra_vars is not None:
+        cmd += ["-e", json.dumps(extra_vars)]
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    out = res.stdout + res.stderr
+    recap = {m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
+             for m in RECAP.finditer(out)}
+    return res.returncode, out, recap
+
+
+def scenario_playbook(name="converge.yml"):
+    return os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], name)
