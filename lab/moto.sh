@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Start or stop the lab's local AWS endpoint (moto server on loopback).
+#   lab/moto.sh start [PORT]   start if nothing answers, then seed (idempotent)
+#   lab/moto.sh stop [PORT]
+# The Debian AMIs come from lab/moto/amis.json (moto reads MOTO_AMIS_PATH).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cmd=${1:?start|stop}
+port=${2:-${LAB_MOTO_PORT:-5005}}
+pidfile="$root/.lab/moto-$port.pid"
+url="http://127.0.0.1:$port"
+mkdir -p "$root/.lab"
+
+answers() { "$root/.venv/bin/python" -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1] + '/moto-api/', timeout=2)" "$url" 2>/dev/null; }
+
+case $cmd in
+  start)
+    if ! answers; then
+      MOTO_AMIS_PATH="$root/lab/moto/amis.json" setsid nohup "$root/.venv/bin/moto_server" -H 127.0.0.1 -p "$port" \
+        >"$root/.lab/moto-$port.log" 2>&1 </dev/null &
+      echo $! >"$pidfile"
+      for _ in $(seq 1 30); do answers && break; sleep 0.5; done
+      answers || { echo "moto did not start; see .lab/moto-$port.log" >&2; exit 1; }
+    fi
+    "$root/.venv/bin/python" "$root/lab/moto_seed.py" "$url" >/dev/null
+    echo "moto: $url"
+    ;;
+  stop)
+    if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; fi
+    ;;
+  *) echo "usage: $0 start|stop [PORT]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,66 @@
+"""Seed a local moto server with what the club's real account already has.
+
+Usage: python lab/moto_seed.py http://127.0.0.1:PORT
+
+Real account                         Seeded here
+- Debian 13 AMIs (Debian's account)  not here: moto loads lab/moto/amis.json
+                                     (MOTO_AMIS_PATH) when it starts
+- an SSH key pair                    key pair "itsupport-admin"
+- the existing VPC                   VPC 10.20.0.0/16 "itsupport-vpc" with an
+                                     IGW, public 10.20.1.0/24 and private
+                                     10.20.2.0/24 subnets, a private route table
+Safe to run again: everything is looked up by name first. Prints the IDs as JSON.
+"""
+
+import json
+import sys
+
+import boto3
+
+REGION = "ap-northeast-2"
+
+
+def client(endpoint):
+    return boto3.client("ec2", region_name=REGION, endpoint_url=endpoint,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def tag(ec2, rid, name):
+    ec2.create_tags(Resources=[rid], Tags=[{"Key": "Name", "Value": name}])
+
+
+def find(items, key):
+    return items[0][key] if items else None
+
+
+def seed(endpoint):
+    ec2 = client(endpoint)
+    out = {}
+    if not ec2.describe_key_pairs(Filters=[{"Name": "key-name", "Values": ["itsupport-admin"]}])["KeyPairs"]:
+        ec2.create_key_pair(KeyName="itsupport-admin")
+    out["key_name"] = "itsupport-admin"
+
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["itsupport-vpc"]}])["Vpcs"]
+    vpc = find(vpcs, "VpcId")
+    if not vpc:
+        vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+        tag(ec2, vpc, "itsupport-vpc")
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        for name, cidr in (("itsupport-public-a", "10.20.1.0/24"), ("itsupport-private-a", "10.20.2.0/24")):
+            sid = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=REGION + "a")["Subnet"]["SubnetId"]
+            tag(ec2, sid, name)
+            rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+            tag(ec2, rt, name.replace("-a", "-rt"))
+            ec2.associate_route_table(RouteTableId=rt, SubnetId=sid)
+            if name.startswith("itsupport-public"):
+                ec2.create_route(RouteTableId=rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+            else:
+                # A route someone else owns: provisioning must not purge it.
+                ec2.create_route(RouteTableId=rt, DestinationCidrBlock="192.168.100.0/24", GatewayId=igw)
+    out["vpc_id"] = vpc
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(seed(sys.argv[1])))
