@@ -79,7 +79,7 @@ def wait_for(predicate, timeout=60, interval=1, what="condition"):
 RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)", re.M)
 
 
-def run_playbook(playbook, *args, inventory=None, extra_vars=None):
+def run_playbook(playbook, *args, inventory=None, extra_vars=None, env=None):
     """Run ansible-playbook; return (returncode, output, {host: recap counts}).
 
     Inside a Molecule verify step the scenario's own inventory and
@@ -89,7 +89,7 @@ def run_playbook(playbook, *args, inventory=None, extra_vars=None):
     cmd = ["ansible-playbook", "-i", inventory, playbook, *args]
     if extra_vars is not None:
         cmd += ["-e", json.dumps(extra_vars)]
-    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", **(env or {}))
     res = subprocess.run(cmd, capture_output=True, text=True, env=env)
     out = res.stdout + res.stderr
     recap = {m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
