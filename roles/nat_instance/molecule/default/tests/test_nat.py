@@ -99,3 +99,13 @@ def test_bad_input_fails_before_any_change(host, extra_vars, message):
     assert recap["natlab-nat"]["changed"] == 0, out
     assert host.file("/etc/iptables/rules.v4").sha256sum == rules_before
     assert_nat_works(lab_host("natlab-client"))
+
+
+def test_rules_flushed_by_hand_are_put_back_by_the_next_run(host, client):
+    host.run_expect([0], "iptables -t nat -F POSTROUTING")
+    ok, _ = http_get(client, ECHO_URL, timeout=3)
+    assert not ok, "traffic still got out with MASQUERADE flushed: the test proves nothing"
+    rc, out, recap = run_playbook(scenario_playbook())
+    assert rc == 0, out
+    assert recap["natlab-nat"]["changed"] == 1, out
+    assert_nat_works(client)
