@@ -25,6 +25,10 @@ case ${1:-up} in
       echo "FAIL: expected 10.20.1.10" >&2
       exit 1
     fi
+    echo
+    echo "== The dev host's Docker engine (nested in the lab container)"
+    docker exec itsupport-dev-devhost docker version --format 'engine {{.Server.Version}}, API {{.Server.APIVersion}}'
+    docker exec itsupport-dev-devhost docker compose version
     ;;
   down)
     ansible-playbook lab/lab.yml -e lab_state=absent

@@ -49,6 +49,17 @@ def docker(*args, check=True):
     return subprocess.run(["docker", *args], check=check, capture_output=True, text=True)
 
 
+def load_image(container, image):
+    """Copy an image of the controller's engine into the engine nested in a
+    lab container (no registry): docker save | docker exec -i ... docker load."""
+    save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
+    load = subprocess.run(["docker", "exec", "-i", container, "docker", "load"],
+                          stdin=save.stdout, capture_output=True, text=True)
+    save.stdout.close()
+    assert save.wait() == 0 and load.returncode == 0, load.stderr
+    return image
+
+
 def restart_container(name, timeout=120):
     """Restart a lab container (the stand-in for an EC2 stop/start) and wait
     until its systemd reports the boot finished."""

@@ -1,0 +1,113 @@
+"""Effects of the docker role on a dev host with a nested engine."""
+
+import json
+import os
+import re
+import time
+
+import pytest
+
+from labhelpers import load_image, restart_container, run_playbook, scenario_playbook, wait_for
+
+testinfra_hosts = ["dockerlab-devhost"]
+HOST = "dockerlab-devhost"
+
+
+@pytest.fixture(scope="module")
+def hello():
+    """The locally built busybox image, loaded into the nested engine."""
+    return load_image(HOST, os.environ["LAB_IMAGE_HELLO"])
+
+
+def test_engine_and_containerd_active_and_enabled(host):
+    for name in ("docker", "containerd"):
+        svc = host.service(name)
+        assert svc.is_running, f"{name} is not running"
+        assert svc.is_enabled, f"{name} is not enabled at boot"
+
+
+def test_compose_v2_is_recent_enough(host):
+    out = host.check_output("docker compose version --short")
+    version = tuple(int(p) for p in re.search(r"(\d+)\.(\d+)\.(\d+)", out).groups())
+    assert version >= (2, 18, 0), out
+
+
+def test_daemon_logging_and_live_restore(host, hello):
+    info = json.loads(host.check_output("docker info --format '{{json .}}'"))
+    assert info["LoggingDriver"] == "json-file"
+    assert info["LiveRestoreEnabled"] is True
+    # The rotation options reach every new container.
+    cid = host.check_output("docker create %s", hello)
+    try:
+        log_config = json.loads(host.check_output("docker inspect --format '{{json .HostConfig.LogConfig}}' %s", cid))
+    finally:
+        host.run("docker rm %s", cid)
+    assert log_config["Config"] == {"max-size": "10m", "max-file": "3"}
+
+
+def test_a_locally_built_image_runs(host, hello):
+    out = host.check_output("docker run --rm %s", hello)
+    assert out.strip() == "hello from a locally built image"
+
+
+def test_users_in_docker_group(host):
+    assert "docker" in host.user("labadmin").groups
+
+
+def test_prune_timer_scheduled(host):
+    timer = host.service("docker-prune.timer")
+    assert timer.is_enabled and timer.is_running
+    assert host.file("/etc/systemd/system/docker-prune.timer").contains("OnCalendar=weekly")
+
+
+def test_engine_and_unless_stopped_container_come_back_after_a_restart(host, hello):
+    host.run("docker rm -f keeper")
+    host.check_output("docker run -d --name keeper --restart unless-stopped %s sleep 100000", hello)
+    restart_container(HOST)
+    assert host.service("docker").is_running
+    wait_for(lambda: host.run("docker inspect --format '{{.State.Running}}' keeper").stdout.strip() == "true",
+             timeout=60, what="the unless-stopped container to run again")
+    host.run("docker rm -f keeper")
+
+
+def docker_starts(host):
+    """How many times systemd has started docker.service in this boot."""
+    out = host.check_output("journalctl -b -u docker.service -o cat --no-pager")
+    return len(re.findall(r"^Started docker\.service", out, re.M))
+
+
+def test_changing_one_option_restarts_the_daemon_exactly_once(host):
+    before = docker_starts(host)
+    rc, out, recap = run_playbook(scenario_playbook(), extra_vars={"docker_log_max_file": 5})
+    assert rc == 0, out
+    assert json.loads(host.file("/etc/docker/daemon.json").content_string)["log-opts"]["max-file"] == "5"
+    assert docker_starts(host) == before + 1
+    rc, out, recap = run_playbook(scenario_playbook(), extra_vars={"docker_log_max_file": 5})
+    assert rc == 0, out
+    assert recap[HOST]["changed"] == 0, out
+    assert docker_starts(host) == before + 1
+    # Back to the scenario's settings for the remaining tests.
+    rc, out, _ = run_playbook(scenario_playbook())
+    assert rc == 0, out
+
+
+def test_check_mode_is_clean_on_a_converged_host():
+    rc, out, recap = run_playbook(scenario_playbook(), "--check", "--diff")
+    assert rc == 0, out
+    assert recap[HOST]["changed"] == 0, out
+
+
+@pytest.mark.parametrize("extra_vars, message", [
+    ({"docker_install_source": "snap"}, "docker_install_source"),
+    ({"docker_log_max_size": "lots"}, "docker_log_max_size must look like 10m"),
+    ({"docker_log_max_file": 0}, "docker_log_max_file must be 1 or more"),
+    ({"docker_compose_min_version": "1.29"}, "docker_compose_min_version must be a Compose v2 version"),
+    ({"docker_compose_min_version": "2.99.0"}, "older than docker_compose_min_version"),
+])
+def test_bad_input_fails_with_the_variable_named(host, extra_vars, message):
+    daemon_json = host.file("/etc/docker/daemon.json").sha256sum
+    rc, out, recap = run_playbook(scenario_playbook(), extra_vars=extra_vars)
+    assert rc != 0, out
+    assert message in " ".join(out.split()), out
+    assert recap[HOST]["changed"] == 0, out
+    assert host.file("/etc/docker/daemon.json").sha256sum == daemon_json
