@@ -1,0 +1,157 @@
+"""Effects of the app_stack role: the stack serves, keeps its data, comes back
+after a Spot stop/start, and keeps its secrets and database locked down."""
+
+import json
+import os
+
+import pytest
+
+from labhelpers import http_get, restart_container, run_playbook, scenario_playbook, wait_for
+
+testinfra_hosts = ["stacklab-devhost"]
+HOST = "stacklab-devhost"
+STACK = "/opt/itsupport/stack"
+SERVICES = ["itsupport-db-1", "itsupport-council-1", "itsupport-homepage-1"]
+SECRETS = {
+    "root": "lab-root-pw-8f3a",
+    "council": "lab-council-pw-27c1",
+    "homepage": "lab-homepage-pw-9d04",
+    "django": "lab-django-key-51e6",
+}
+
+
+def sql(host, user, password, statement, database=""):
+    """Run SQL from a throw-away client container on the stack's network,
+    i.e. from where the apps connect. Returns the testinfra command result."""
+    return host.run(
+        "docker run --rm --network itsupport_stack %s mysql -h db -u %s -p%s -N -B %s -e %s",
+        os.environ["LAB_IMAGE_MYSQL_STANDIN"], user, password, database, statement)
+
+
+def post(host, url, text):
+    code = ("import sys, urllib.request, urllib.parse; "
+            "print(urllib.request.urlopen(sys.argv[1], urllib.parse.urlencode({'text': sys.argv[2]}).encode(), timeout=10).read().decode())")
+    return json.loads(host.check_output("python3 -c %s %s %s", code, url, text))
+
+
+def healthy(host):
+    states = {}
+    for name in SERVICES:
+        res = host.run("docker inspect --format '{{.State.Health.Status}}' %s", name)
+        states[name] = res.stdout.strip()
+    return all(s == "healthy" for s in states.values()) and states
+
+
+def legacy_members(host):
+    res = sql(host, "homepage", SECRETS["homepage"], "SELECT name FROM legacy_members ORDER BY id", "homepage")
+    assert res.rc == 0, res.stderr
+    return res.stdout.split()
+
+
+def test_every_service_healthy_with_restart_unless_stopped(host):
+    assert healthy(host), "not every service is healthy"
+    for name in SERVICES:
+        policy = host.check_output("docker inspect --format '{{.HostConfig.RestartPolicy.Name}}' %s", name)
+        assert policy == "unless-stopped", name
+
+
+def test_health_urls_answer_200_from_the_host(host):
+    ok, body = http_get(host, "http://127.0.0.1:8080/actuator/health")
+    assert ok and json.loads(body)["components"]["db"]["status"] == "UP", body
+    ok, body = http_get(host, "http://127.0.0.1:8000/health/")
+    assert ok, body
+
+
+def test_each_app_reads_and_writes_its_database(host):
+    assert "from-spring" in post(host, "http://127.0.0.1:8080/notes", "from-spring")["notes"]
+    assert "from-django" in post(host, "http://127.0.0.1:8000/notes/", "from-django")["notes"]
+    res = sql(host, "council", SECRETS["council"], "SELECT text FROM council_notes", "council")
+    assert "from-spring" in res.stdout.split(), res.stderr
+    res = sql(host, "homepage", SECRETS["homepage"], "SELECT text FROM notes_note", "homepage")
+    assert "from-django" in res.stdout.split(), res.stderr
+
+
+def test_app_user_least_privilege(host):
+    user, pw = "council", SECRETS["council"]
+    assert sql(host, user, pw, "CREATE TABLE IF NOT EXISTS probe (id INT); INSERT INTO probe VALUES (1); "
+                               "SELECT COUNT(*) FROM probe; DROP TABLE probe", "council").rc == 0
+    assert sql(host, user, pw, "CREATE DATABASE not_allowed").rc != 0
+    assert sql(host, user, pw, "GRANT SELECT ON council.* TO 'homepage'@'%'").rc != 0
+    assert sql(host, user, pw, "SELECT COUNT(*) FROM homepage.legacy_members").rc != 0
+    grants = sql(host, "root", SECRETS["root"], "SHOW GRANTS")  # from the apps' network: must fail
+    assert grants.rc != 0 and "denied" in grants.stderr.lower(), "root logged in from the apps' network"
+
+
+def test_root_works_from_the_host_only_through_loopback(host):
+    res = host.run("python3 -c %s", (
+        "import pymysql; c = pymysql.connect(host='127.0.0.1', port=3306, user='root', password='%s');"
+        "cur = c.cursor(); cur.execute('SHOW GRANTS FOR council@\\'172.30.0.0/255.255.255.0\\''); "
+        "print(cur.fetchall())" % SECRETS["root"]))
+    assert res.rc == 0, res.stderr
+    assert "GRANT OPTION" not in res.stdout and "ON *.*" not in res.stdout.replace("USAGE ON *.*", ""), res.stdout
+
+
+def test_mysql_not_published_on_a_public_address(host):
+    listeners = host.check_output("ss -ltnH 'sport = :3306'").splitlines()
+    assert listeners, "nothing listens on 3306 at all: the test would prove nothing"
+    for line in listeners:
+        local = line.split()[3]
+        assert local.startswith("127.0.0.1:"), f"3306 listens on {local}"
+
+
+def test_dump_imported_once_and_taken_out_of_the_init_path(host):
+    assert legacy_members(host) == ["Ada", "Grace", "Linus"]
+    assert not host.file(f"{STACK}/initdb/dump.sql").exists
+
+
+def test_rows_written_later_survive_a_converge(host):
+    res = sql(host, "homepage", SECRETS["homepage"], "INSERT INTO legacy_members (name) VALUES ('Margaret')", "homepage")
+    assert res.rc == 0, res.stderr
+    rc, out, recap = run_playbook(scenario_playbook())
+    assert rc == 0, out
+    assert recap[HOST]["changed"] == 0, out
+    assert legacy_members(host) == ["Ada", "Grace", "Linus", "Margaret"]
+
+
+def test_stack_comes_back_after_a_spot_stop_start(host):
+    restart_container(HOST)
+    wait_for(lambda: healthy(host), timeout=180, what="every service healthy after the restart")
+    assert legacy_members(host) == ["Ada", "Grace", "Linus", "Margaret"]
+    ok, _ = http_get(host, "http://127.0.0.1:8080/actuator/health")
+    assert ok
+
+
+def test_secrets_stay_out_of_output_files_and_compose(host):
+    rc, out, _ = run_playbook(scenario_playbook(), "--diff", "-v")
+    assert rc == 0, out
+    for name, value in SECRETS.items():
+        assert value not in out, f"the {name} secret appears in the Ansible output"
+    compose = host.file(f"{STACK}/compose.yaml").content_string
+    assert not [v for v in SECRETS.values() if v in compose]
+    assert host.file(f"{STACK}").mode == 0o750
+    assert host.file(f"{STACK}/secrets").mode == 0o700
+    for env in ("db", "council", "homepage"):
+        f = host.file(f"{STACK}/secrets/{env}.env")
+        assert f.user == "root" and f.mode == 0o600, env
+
+
+def test_check_mode_is_clean_on_a_converged_host():
+    rc, out, recap = run_playbook(scenario_playbook(), "--check", "--diff")
+    assert rc == 0, out
+    assert recap[HOST]["changed"] == 0, out
+
+
+@pytest.mark.parametrize("extra_vars, message", [
+    ({"app_stack_db_publish_address": "0.0.0.0"}, "app_stack_db_publish_address"),
+    ({"vault_app_stack_council_db_password": "it's"}, "contains a quote or a line break"),
+    ({"app_stack_db_port": 8080}, "publish ports must differ"),
+    ({"app_stack_network_subnet": "172.30.0.1/24"}, "app_stack_network_subnet must be an IPv4 network"),
+    ({"app_stack_db_dump": "/nonexistent/dump.sql"}, "app_stack_db_dump, when set, a file on the controller"),
+])
+def test_bad_input_fails_before_any_change(host, extra_vars, message):
+    compose = host.file(f"{STACK}/compose.yaml").sha256sum
+    rc, out, recap = run_playbook(scenario_playbook(), extra_vars=extra_vars)
+    assert rc != 0, out
+    assert message in " ".join(out.split()), out
+    assert recap[HOST]["changed"] == 0, out
+    assert host.file(f"{STACK}/compose.yaml").sha256sum == compose
