@@ -8,11 +8,20 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export LAB_MOTO_PORT=${LAB_MOTO_PORT:-5005}
+# Image names of the stand-ins (lab/images/build.sh).
+set -a
+# shellcheck disable=SC1091
+. .lab/images.env
+set +a
 
 case ${1:-up} in
   up)
     lab/moto.sh start "$LAB_MOTO_PORT"
     ansible-playbook lab/lab.yml
+    # The stack's images can only be loaded once the dev host has its engine:
+    # converge everything but the stack, load them, then run site.yml whole.
+    ansible-playbook site.yml --skip-tags app_stack
+    lab/load-images.sh itsupport-dev-devhost "$LAB_IMAGE_MYSQL_STANDIN" "$LAB_IMAGE_SPRING_STANDIN" "$LAB_IMAGE_DJANGO_STANDIN"
     ansible-playbook site.yml
     echo
     echo "== Does the private client get out through the NAT instance?"
@@ -29,6 +38,11 @@ case ${1:-up} in
     echo "== The dev host's Docker engine (nested in the lab container)"
     docker exec itsupport-dev-devhost docker version --format 'engine {{.Server.Version}}, API {{.Server.APIVersion}}'
     docker exec itsupport-dev-devhost docker compose version
+    echo
+    echo "== The stack on the dev host"
+    docker exec itsupport-dev-devhost docker ps --format '{{.Names}}: {{.Status}}'
+    docker exec itsupport-dev-devhost python3 -c \
+      "import urllib.request; print('council /actuator/health:', urllib.request.urlopen('http://127.0.0.1:8080/actuator/health', timeout=5).read().decode())"
     ;;
   down)
     ansible-playbook lab/lab.yml -e lab_state=absent
