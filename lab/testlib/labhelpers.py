@@ -110,3 +110,21 @@ def run_playbook(playbook, *args, inventory=None, extra_vars=None, env=None):
 
 def scenario_playbook(name="converge.yml"):
     return os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], name)
+
+
+def assert_check_mode_clean(hostname):
+    """A --check --diff run of the scenario's converge reports no change."""
+    rc, out, recap = run_playbook(scenario_playbook(), "--check", "--diff")
+    assert rc == 0, out
+    assert recap[hostname]["changed"] == 0, out
+
+
+def assert_refused_before_any_change(host, hostname, extra_vars, message, watched_file):
+    """Converging with bad input fails, says `message` (which names the
+    variable), changes nothing, and leaves watched_file as it was."""
+    digest = host.file(watched_file).sha256sum
+    rc, out, recap = run_playbook(scenario_playbook(), extra_vars=extra_vars)
+    assert rc != 0, out
+    assert message in " ".join(out.split()), out
+    assert recap[hostname]["changed"] == 0, out
+    assert host.file(watched_file).sha256sum == digest

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from labhelpers import load_image, restart_container, run_playbook, scenario_playbook, wait_for
+from labhelpers import (assert_check_mode_clean, assert_refused_before_any_change, load_image,
+                        restart_container, run_playbook, scenario_playbook, wait_for)
 
 testinfra_hosts = ["dockerlab-devhost"]
 HOST = "dockerlab-devhost"
@@ -92,9 +93,7 @@ def test_changing_one_option_restarts_the_daemon_exactly_once(host):
 
 
 def test_check_mode_is_clean_on_a_converged_host():
-    rc, out, recap = run_playbook(scenario_playbook(), "--check", "--diff")
-    assert rc == 0, out
-    assert recap[HOST]["changed"] == 0, out
+    assert_check_mode_clean(HOST)
 
 
 @pytest.mark.parametrize("extra_vars, message", [
@@ -105,9 +104,4 @@ def test_check_mode_is_clean_on_a_converged_host():
     ({"docker_compose_min_version": "2.99.0"}, "older than docker_compose_min_version"),
 ])
 def test_bad_input_fails_with_the_variable_named(host, extra_vars, message):
-    daemon_json = host.file("/etc/docker/daemon.json").sha256sum
-    rc, out, recap = run_playbook(scenario_playbook(), extra_vars=extra_vars)
-    assert rc != 0, out
-    assert message in " ".join(out.split()), out
-    assert recap[HOST]["changed"] == 0, out
-    assert host.file("/etc/docker/daemon.json").sha256sum == daemon_json
+    assert_refused_before_any_change(host, HOST, extra_vars, message, "/etc/docker/daemon.json")

@@ -2,8 +2,8 @@
 
 import pytest
 
-from labhelpers import (http_get, lab_host, restart_container, run_playbook,
-                        scenario_playbook, wait_for)
+from labhelpers import (assert_check_mode_clean, assert_refused_before_any_change, http_get, lab_host,
+                        restart_container, run_playbook, scenario_playbook, wait_for)
 
 testinfra_hosts = ["natlab-nat"]
 
@@ -78,9 +78,7 @@ def test_rules_are_restored_after_a_restart(host, client):
 
 
 def test_check_mode_is_clean_on_a_converged_host():
-    rc, out, recap = run_playbook(scenario_playbook(), "--check", "--diff")
-    assert rc == 0, out
-    assert recap["natlab-nat"]["changed"] == 0, out
+    assert_check_mode_clean("natlab-nat")
 
 
 @pytest.mark.parametrize("extra_vars, message", [
@@ -92,14 +90,8 @@ def test_check_mode_is_clean_on_a_converged_host():
     ({"nat_instance_rp_filter": 1}, "nat_instance_rp_filter"),
 ])
 def test_bad_input_fails_before_any_change(host, extra_vars, message):
-    rules_before = host.file("/etc/iptables/rules.v4").sha256sum
-    rc, out, recap = run_playbook(scenario_playbook(), extra_vars=extra_vars)
-    assert rc != 0, out
-    assert message in " ".join(out.split()), out
-    assert recap["natlab-nat"]["changed"] == 0, out
-    assert host.file("/etc/iptables/rules.v4").sha256sum == rules_before
+    assert_refused_before_any_change(host, "natlab-nat", extra_vars, message, "/etc/iptables/rules.v4")
     assert_nat_works(lab_host("natlab-client"))
-
 
 def test_rules_flushed_by_hand_are_put_back_by_the_next_run(host, client):
     host.run_expect([0], "iptables -t nat -F POSTROUTING")
