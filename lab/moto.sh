@@ -21,12 +21,16 @@ case $cmd in
       echo $! >"$pidfile"
       for _ in $(seq 1 30); do answers && break; sleep 0.5; done
       answers || { echo "moto did not start; see .lab/moto-$port.log" >&2; exit 1; }
+      echo "moto: started"
     fi
     "$root/.venv/bin/python" "$root/lab/moto_seed.py" "$url" >/dev/null
     echo "moto: $url"
     ;;
   stop)
-    if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; fi
+    if [ -f "$pidfile" ]; then
+      kill "$(cat "$pidfile")" 2>/dev/null && echo "moto: stopped"
+      rm -f "$pidfile"
+    fi
     ;;
   *) echo "usage: $0 start|stop [PORT]" >&2; exit 2 ;;
 esac

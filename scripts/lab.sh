@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # The main job against the local lab.
-#   scripts/lab.sh up     moto + seed, lab containers, ansible-playbook site.yml,
-#                         then show a private client getting out through the NAT
-#   scripts/lab.sh down   remove the containers, networks and moto server
+#   scripts/lab.sh up        create (if needed), preload (first time), converge, show
+#   scripts/lab.sh create    moto + seed, the lab containers, SSH key and known_hosts
+#   scripts/lab.sh preload   first time only: converge all but the stack, then copy
+#                            the stand-in images into the dev host's engine
+#   scripts/lab.sh converge  ansible-playbook site.yml
+#   scripts/lab.sh show      what runs where, how to reach it, how to remove it
+#   scripts/lab.sh down      remove the containers, networks, moto and known_hosts
+# The site scenario (molecule/default) uses create, preload and down too.
 # Expects the Makefile's environment (make lab / make lab-down).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,40 +18,54 @@ set -a
 # shellcheck disable=SC1091
 . .lab/images.env
 set +a
+devhost=itsupport-dev-devhost
+stack_images=("$LAB_IMAGE_MYSQL_STANDIN" "$LAB_IMAGE_SPRING_STANDIN" "$LAB_IMAGE_DJANGO_STANDIN")
+
+# -i localhost,: the lab's aws_ec2 inventory needs the moto server this starts.
+create() { ansible-playbook -i localhost, lab/lab.yml; }
+
+# There is no registry: the stack's images can only be copied into the dev
+# host's engine once the docker role has installed it. A lab whose dev host
+# already holds them skips this.
+preload() {
+  if docker exec "$devhost" docker image inspect "${stack_images[@]}" >/dev/null 2>&1; then
+    echo "preload: the dev host already has the stack's images"
+    return
+  fi
+  ansible-playbook site.yml --skip-tags app_stack
+  lab/load-images.sh "$devhost" "${stack_images[@]}"
+}
+
+converge() { ansible-playbook site.yml; }
+
+get() { .venv/bin/python -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode().strip())' "$1"; }
+
+show() {
+  echo
+  echo "== The private subnet gets out through the NAT instance"
+  seen=$(docker exec "$devhost" python3 -c \
+    "import urllib.request; print(urllib.request.urlopen('http://10.20.1.100:8080/', timeout=5).read().decode().strip())")
+  echo "dev host (10.20.2.30) -> internet host 10.20.1.100: the internet host saw ${seen}"
+  if [ "$seen" != "10.20.1.10" ]; then
+    echo "FAIL: expected the NAT instance's public-side address 10.20.1.10" >&2
+    exit 1
+  fi
+  echo
+  echo "== The stack on the dev host"
+  docker exec "$devhost" docker ps --format '{{.Names}}: {{.Status}}'
+  echo
+  echo "== Reach it from this machine"
+  echo "council (Spring Boot):  http://127.0.0.1:8080/actuator/health -> $(get http://127.0.0.1:8080/actuator/health)"
+  echo "homepage (Django):      http://127.0.0.1:8000/health/ -> $(get http://127.0.0.1:8000/health/)"
+  echo "SSH, as Ansible does:   ansible nat -m ansible.builtin.ping; ansible devhost -m ansible.builtin.ping"
+  echo "                        (the dev host through the NAT as jump host; key and known_hosts in .lab/ssh/)"
+  echo "Re-run the main job:    make lab   (or: .venv/bin/ansible-playbook site.yml)"
+  echo "Remove the lab:         make lab-down"
+}
 
 case ${1:-up} in
-  up)
-    lab/moto.sh start "$LAB_MOTO_PORT"
-    ansible-playbook lab/lab.yml
-    # The stack's images can only be loaded once the dev host has its engine:
-    # converge everything but the stack, load them, then run site.yml whole.
-    ansible-playbook site.yml --skip-tags app_stack
-    lab/load-images.sh itsupport-dev-devhost "$LAB_IMAGE_MYSQL_STANDIN" "$LAB_IMAGE_SPRING_STANDIN" "$LAB_IMAGE_DJANGO_STANDIN"
-    ansible-playbook site.yml
-    echo
-    echo "== Does the private client get out through the NAT instance?"
-    seen=$(docker exec lab-client python3 -c \
-      "import urllib.request; print(urllib.request.urlopen('http://10.20.1.100:8080/', timeout=5).read().decode().strip())")
-    echo "lab-client (10.20.2.20) -> internet host 10.20.1.100: the internet host saw ${seen}"
-    if [ "$seen" = "10.20.1.10" ]; then
-      echo "OK: masqueraded to the NAT instance's public-side address 10.20.1.10"
-    else
-      echo "FAIL: expected 10.20.1.10" >&2
-      exit 1
-    fi
-    echo
-    echo "== The dev host's Docker engine (nested in the lab container)"
-    docker exec itsupport-dev-devhost docker version --format 'engine {{.Server.Version}}, API {{.Server.APIVersion}}'
-    docker exec itsupport-dev-devhost docker compose version
-    echo
-    echo "== The stack on the dev host"
-    docker exec itsupport-dev-devhost docker ps --format '{{.Names}}: {{.Status}}'
-    docker exec itsupport-dev-devhost python3 -c \
-      "import urllib.request; print('council /actuator/health:', urllib.request.urlopen('http://127.0.0.1:8080/actuator/health', timeout=5).read().decode())"
-    ;;
-  down)
-    ansible-playbook lab/lab.yml -e lab_state=absent
-    lab/moto.sh stop "$LAB_MOTO_PORT"
-    ;;
-  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+  up) create; preload; converge; show ;;
+  create | preload | converge | show) "$1" ;;
+  down) ansible-playbook -i localhost, lab/lab.yml -e lab_state=absent ;;
+  *) echo "usage: $0 up|create|preload|converge|show|down" >&2; exit 2 ;;
 esac
