@@ -22,7 +22,7 @@ devhost=itsupport-dev-devhost
 stack_images=("$LAB_IMAGE_MYSQL_STANDIN" "$LAB_IMAGE_SPRING_STANDIN" "$LAB_IMAGE_DJANGO_STANDIN")
 
 # -i localhost,: the lab's aws_ec2 inventory needs the moto server this starts.
-create() { ansible-playbook -i localhost, lab/lab.yml; }
+create() { ansible-playbook -i localhost, lab/up.yml; }
 
 # There is no registry: the stack's images can only be copied into the dev
 # host's engine once the docker role has installed it. A lab whose dev host
@@ -66,6 +66,6 @@ show() {
 case ${1:-up} in
   up) create; preload; converge; show ;;
   create | preload | converge | show) "$1" ;;
-  down) ansible-playbook -i localhost, lab/lab.yml -e lab_state=absent ;;
+  down) ansible-playbook -i localhost, lab/down.yml ;;
   *) echo "usage: $0 up|create|preload|converge|show|down" >&2; exit 2 ;;
 esac

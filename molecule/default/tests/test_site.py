@@ -1,0 +1,221 @@
+"""The whole site after `site.yml`, checked by its effects: the inventory,
+the production-like SSH path, egress through the NAT, the stack and its
+published apps, and the AWS state in the lab's moto."""
+
+import json
+import os
+import subprocess
+import urllib.request
+
+import boto3
+import pytest
+
+from labhelpers import http_get, lab_host, wait_for
+
+ROOT = os.environ["PROJECT_ROOT"]
+INVENTORY = os.path.join(ROOT, "inventories/lab")
+MOTO = "http://127.0.0.1:" + os.environ.get("LAB_MOTO_PORT", "5005")
+NAT, DEVHOST = "itsupport-dev-nat", "itsupport-dev-devhost"
+NAT_PUBLIC, NAT_PRIVATE, DEVHOST_IP, CONTROLLER = "10.20.1.10", "10.20.2.10", "10.20.2.30", "10.20.1.1"
+ECHO_URL = "http://10.20.1.100:8080/"
+
+
+def ansible(tool, *args, control_dir=None):
+    """Run an Ansible CLI as a user would: from the project root, with the
+    project's ansible.cfg and the lab inventory. control_dir: a directory of
+    SSH control sockets of its own, so no open ControlPersist master from an
+    earlier run is reused (a new connection checks the host key again)."""
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    if control_dir:
+        env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = str(control_dir)
+    return subprocess.run([tool, "-i", INVENTORY, *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def devhost():
+    return lab_host(DEVHOST)
+
+
+@pytest.fixture(scope="module")
+def nat():
+    return lab_host(NAT)
+
+
+@pytest.fixture(scope="module")
+def ec2():
+    return boto3.client("ec2", region_name="ap-northeast-2", endpoint_url=MOTO,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def test_inventory_groups_hold_exactly_the_lab_hosts():
+    res = ansible("ansible-inventory", "--list")
+    assert res.returncode == 0, res.stderr
+    inv = json.loads(res.stdout)
+    assert inv["nat"]["hosts"] == [NAT]
+    assert inv["devhost"]["hosts"] == [DEVHOST]
+    hosts = set(inv["_meta"]["hostvars"])
+    assert hosts == {NAT, DEVHOST}, f"unexpected hosts in the lab inventory: {hosts}"
+
+
+def ssh_connection(host):
+    """SSH_CONNECTION as seen by a command Ansible runs on host:
+    (client address, server address)."""
+    res = ansible("ansible", host, "-m", "ansible.builtin.command", "-a", "printenv SSH_CONNECTION")
+    assert res.returncode == 0, res.stdout + res.stderr
+    fields = res.stdout.strip().splitlines()[-1].split()
+    return fields[0], fields[2]
+
+
+def test_nat_is_reached_over_ssh_from_the_controller():
+    assert ssh_connection(NAT) == (CONTROLLER, NAT_PUBLIC)
+
+
+def test_devhost_is_reached_over_ssh_through_the_nat(devhost):
+    # The dev host sees the SSH connection come from the NAT's private
+    # address: the NAT is the jump host, as in production.
+    assert ssh_connection(DEVHOST) == (NAT_PRIVATE, DEVHOST_IP)
+    log = devhost.check_output("journalctl -u ssh --no-pager -o cat")
+    assert f"Accepted publickey for admin from {NAT_PRIVATE}" in log
+
+
+def fake_known_hosts(tmp_path, nat_key, devhost_key):
+    path = tmp_path / "known_hosts"
+    path.write_text(f"{NAT_PUBLIC} {nat_key}\n{DEVHOST_IP} {devhost_key}\n")
+    return str(path)
+
+
+def host_key(container):
+    return lab_host(container).check_output("cat /etc/ssh/ssh_host_ed25519_key.pub").split()[:2]
+
+
+def foreign_key(tmp_path, name):
+    key = tmp_path / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    return " ".join(key.with_suffix(".pub").read_text().split()[:2])
+
+
+@pytest.mark.parametrize("wrong", [NAT, DEVHOST])
+def test_a_host_key_that_does_not_match_is_refused(tmp_path, wrong):
+    """With a known_hosts whose entry for one host is another machine's key,
+    Ansible must refuse to connect to it (and, for the NAT, to the dev host
+    behind it): host keys are checked on the target and on the jump."""
+    keys = {NAT: " ".join(host_key(NAT)), DEVHOST: " ".join(host_key(DEVHOST))}
+    keys[wrong] = foreign_key(tmp_path, "impostor")
+    known = fake_known_hosts(tmp_path, keys[NAT], keys[DEVHOST])
+    for target in ([NAT, DEVHOST] if wrong == NAT else [DEVHOST]):
+        res = ansible("ansible", target, "-m", "ansible.builtin.ping", "-e", f"lab_known_hosts={known}",
+                      control_dir=tmp_path)
+        out = res.stdout + res.stderr
+        assert res.returncode != 0, out
+        assert "UNREACHABLE" in out, out
+        if target == wrong:
+            assert "Host key verification failed" in out, out
+        # else: the jump through the NAT was refused, so the dev host's own
+        # handshake never began (ssh reports the closed proxy connection).
+    # The same command with the lab's real known_hosts gets through.
+    res = ansible("ansible", DEVHOST, "-m", "ansible.builtin.ping", control_dir=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_an_unknown_host_is_not_trusted_on_first_use(tmp_path):
+    empty = tmp_path / "empty_known_hosts"
+    empty.write_text("")
+    res = ansible("ansible", NAT, "-m", "ansible.builtin.ping", "-e", f"lab_known_hosts={empty}",
+                  control_dir=tmp_path)
+    assert res.returncode != 0, res.stdout
+    assert empty.read_text() == "", "an unknown host key was written to known_hosts"
+
+
+def masqueraded_packets(nat):
+    """Packets counted by the NAT's MASQUERADE rule for the private subnet."""
+    for line in nat.check_output("iptables -t nat -L POSTROUTING -n -v -x").splitlines():
+        if "MASQUERADE" in line and "10.20.2.0/24" in line:
+            return int(line.split()[0])
+    raise AssertionError("no MASQUERADE rule for 10.20.2.0/24 on the NAT")
+
+
+def test_devhost_egress_leaves_through_the_nat(devhost, nat):
+    assert f"default via {NAT_PRIVATE}" in devhost.check_output("ip route show default")
+    before = masqueraded_packets(nat)
+    ok, seen = http_get(devhost, ECHO_URL)
+    assert ok, seen
+    assert seen == NAT_PUBLIC, f"the internet host saw {seen}, not the NAT's public address"
+    assert masqueraded_packets(nat) > before
+
+
+def test_stack_is_healthy_and_restarts_unless_stopped(devhost):
+    names = devhost.check_output("docker ps --all --format '{{.Names}}'").split()
+    assert sorted(names) == ["itsupport-council-1", "itsupport-db-1", "itsupport-homepage-1"]
+    for name in names:
+        state = json.loads(devhost.check_output(
+            "docker inspect --format '{{json .State.Health.Status}}' %s", name))
+        assert state == "healthy", f"{name} is {state}"
+        policy = devhost.check_output("docker inspect --format '{{.HostConfig.RestartPolicy.Name}}' %s", name)
+        assert policy == "unless-stopped", name
+
+
+@pytest.mark.parametrize("url, expect", [
+    ("http://127.0.0.1:8080/actuator/health", '"status":"UP"'),
+    ("http://127.0.0.1:8000/health/", "ok"),
+])
+def test_apps_answer_on_their_published_ports(url, expect):
+    """Published by the dev host's stack and by the lab on this machine's
+    loopback, as `make lab` prints them."""
+    def get():
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                return r.status, r.read().decode()
+        except OSError:
+            return None
+    status, body = wait_for(get, timeout=60, what=url)
+    assert status == 200 and expect in body, body
+
+
+def tags(resource):
+    return {t["Key"]: t["Value"] for t in resource.get("Tags", [])}
+
+
+def test_aws_side_holds_what_provisioning_promised(ec2):
+    res = ec2.describe_instances(Filters=[{"Name": "tag:Project", "Values": ["itsupport"]},
+                                          {"Name": "instance-state-name", "Values": ["running"]}])
+    inst = {tags(i)["Name"]: i for r in res["Reservations"] for i in r["Instances"]}
+    assert set(inst) == {NAT, DEVHOST}
+    assert inst[NAT]["InstanceType"] == "t4g.micro"
+    assert inst[DEVHOST]["InstanceType"] == "t4g.medium"
+    assert tags(inst[NAT])["Role"] == "nat" and tags(inst[DEVHOST])["Role"] == "devhost"
+    for i in inst.values():
+        assert tags(i)["ManagedBy"] == "ansible" and tags(i)["Environment"] == "dev"
+    # The NAT forwards: source/dest check off, and the private subnet's
+    # default route goes to its network interface.
+    attr = ec2.describe_instance_attribute(InstanceId=inst[NAT]["InstanceId"], Attribute="sourceDestCheck")
+    assert attr["SourceDestCheck"]["Value"] is False
+    eni = inst[NAT]["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    tables = ec2.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": ["itsupport-private-rt"]}])
+    routes = tables["RouteTables"][0]["Routes"]
+    assert {"0.0.0.0/0": eni} == {r["DestinationCidrBlock"]: r.get("NetworkInterfaceId")
+                                  for r in routes if r.get("DestinationCidrBlock") == "0.0.0.0/0"}
+    # The dev host comes from a launch template that makes it a persistent
+    # Spot instance, stopped (not terminated) on interruption.
+    template = ec2.describe_launch_template_versions(LaunchTemplateName="itsupport-dev-devhost-lt",
+                                                    Versions=["$Latest"])["LaunchTemplateVersions"][0]
+    spot = template["LaunchTemplateData"]["InstanceMarketOptions"]
+    assert spot["MarketType"] == "spot"
+    assert spot["SpotOptions"]["SpotInstanceType"] == "persistent"
+    assert spot["SpotOptions"]["InstanceInterruptionBehavior"] == "stop"
+    # The dev host has no public address: reached only through the NAT.
+    assert not inst[DEVHOST].get("PublicIpAddress")
+    # No security group opens MySQL.
+    for group in ec2.describe_security_groups()["SecurityGroups"]:
+        for perm in group["IpPermissions"]:
+            assert not (perm.get("FromPort", -1) <= 3306 <= perm.get("ToPort", -1)), group["GroupName"]
+
+
+def test_check_mode_reports_no_change():
+    res = ansible("ansible-playbook", "site.yml", "--check", "--diff")
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out
+    recap = [line for line in out.splitlines() if " : ok=" in line]
+    assert len(recap) == 3, out
+    assert all("changed=0" in line for line in recap), "\n".join(recap)
