@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Prepare this machine for the lab and the tests. Safe to run again: every step
 # checks before it acts, so a second run takes a few seconds.
-#   - Debian packages: debootstrap (base images), python3-venv, and Debian's
-#     docker.io when no Docker engine answers.
+#   - Debian packages: debootstrap (base images), python3-venv, shellcheck,
+#     openssh-client, and Debian's docker.io when no Docker engine answers.
 #   - A Docker engine: started in the background (detached, log in .lab/) if
 #     none answers.
 #   - .venv with the pinned toolchain (requirements.txt) and the collections
@@ -33,6 +33,10 @@ if ! docker_answers; then
 fi
 # iptables is what the engine itself needs for its bridge networks.
 command -v iptables >/dev/null || pkgs+=(iptables)
+# The lint stage checks the shell scripts with shellcheck.
+command -v shellcheck >/dev/null || pkgs+=(shellcheck)
+# ssh and ssh-keygen: the lab is reached over SSH like production.
+command -v ssh >/dev/null || pkgs+=(openssh-client)
 if [ ${#pkgs[@]} -gt 0 ]; then apt_install "${pkgs[@]}"; fi
 
 # 2. Docker engine.

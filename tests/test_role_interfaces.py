@@ -1,0 +1,122 @@
+"""Each role's interface is what it documents and enforces: defaults/main.yml,
+meta/argument_specs.yml and the role's README agree, a required variable has
+no default, and leaving one out fails before anything runs, naming it."""
+
+import json
+import re
+import subprocess
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "meta/argument_specs.yml").is_file())
+
+
+def spec(role, entry="main"):
+    data = yaml.safe_load((ROOT / f"roles/{role}/meta/argument_specs.yml").read_text())
+    return data["argument_specs"][entry]["options"]
+
+
+def defaults(role):
+    path = ROOT / f"roles/{role}/defaults/main.yml"
+    return (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
+
+
+def readme_variables(role):
+    """Variable names in the first column of the README's tables."""
+    names = set()
+    for line in (ROOT / f"roles/{role}/README.md").read_text().splitlines():
+        if line.startswith("| `"):
+            names.update(re.findall(r"`(\w+)`", line.split("|")[1]))
+    return names
+
+
+def all_spec_options(role):
+    data = yaml.safe_load((ROOT / f"roles/{role}/meta/argument_specs.yml").read_text())
+    opts = {}
+    for entry in data["argument_specs"].values():
+        opts.update(entry["options"])
+    return opts
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_required_variables_have_no_default(role):
+    required = {k for k, o in all_spec_options(role).items() if o.get("required")}
+    assert not required & set(defaults(role)), \
+        f"{role}: required variables with a default in defaults/main.yml: {required & set(defaults(role))}"
+    for name in required:
+        assert "default" not in all_spec_options(role)[name], f"{role}: {name} is required and has a spec default"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_defaults_and_argument_specs_agree(role):
+    opts = all_spec_options(role)
+    dflt = defaults(role)
+    assert set(dflt) <= set(opts), f"{role}: in defaults/main.yml but not in the spec: {set(dflt) - set(opts)}"
+    for name, value in dflt.items():
+        if "default" in opts[name]:
+            assert opts[name]["default"] == value, f"{role}: {name}: spec default {opts[name]['default']!r} != {value!r}"
+        else:
+            # Only computed defaults (templates) may be left out of the spec.
+            assert isinstance(value, str) and "{{" in value, f"{role}: {name} = {value!r} has no spec default"
+    missing = {k for k, o in opts.items() if not o.get("required") and k not in dflt}
+    assert not missing, f"{role}: optional in the spec but no default in defaults/main.yml: {missing}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_readme_documents_every_variable(role):
+    documented = readme_variables(role)
+    opts = set(all_spec_options(role))
+    assert opts <= documented, f"{role}: README does not document {sorted(opts - documented)}"
+    assert documented <= opts, f"{role}: README documents unknown variables {sorted(documented - opts)}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_readme_marks_required_variables(role):
+    text = (ROOT / f"roles/{role}/README.md").read_text()
+    for name, o in all_spec_options(role).items():
+        if o.get("required"):
+            rows = [line for line in text.splitlines() if line.startswith("| ") and f"`{name}`" in line.split("|")[1]]
+            assert rows and "required" in rows[0].split("|")[2], f"{role}: README does not mark {name} required"
+
+
+# Valid values for every required variable, so that exactly one can be left out.
+REQUIRED_SAMPLES = {
+    "aws_infra": {"aws_infra_admin_cidrs": ["203.0.113.10/32"], "aws_infra_key_name": "itsupport-admin"},
+    "nat_instance": {"nat_instance_private_cidrs": ["10.20.2.0/24"], "nat_instance_admin_cidrs": ["203.0.113.10/32"]},
+    "app_stack": {
+        "app_stack_db_root_password": "pw",
+        "app_stack_db_users": [{"name": "council", "password": "pw", "databases": ["council"]}],
+        "app_stack_apps": {"council": {"image": "x", "port": 8080, "publish_port": 8080, "memory": "256m",
+                                       "healthcheck": {"test": ["CMD", "true"]}}},
+    },
+}
+CASES = [(role, name) for role in ROLES for name, o in spec(role).items() if o.get("required")]
+
+
+def test_every_required_variable_has_a_sample():
+    for role, name in CASES:
+        assert name in REQUIRED_SAMPLES.get(role, {}), f"add a sample value for {role}'s {name}"
+
+
+@pytest.mark.parametrize("role, missing", CASES, ids=[f"{r}-{n}" for r, n in CASES])
+def test_a_missing_required_variable_fails_first_naming_it(tmp_path, role, missing):
+    given = {k: v for k, v in REQUIRED_SAMPLES[role].items() if k != missing}
+    play = [{
+        "name": "Apply the role with one required variable missing",
+        "hosts": "localhost", "connection": "local", "gather_facts": False,
+        "tasks": [{"name": "Run the role", "ansible.builtin.include_role": {"name": role}}],
+    }]
+    (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
+    res = subprocess.run(
+        ["ansible-playbook", "-i", "localhost,", str(tmp_path / "play.yml"), "-e", json.dumps(given)],
+        capture_output=True, text=True, cwd=tmp_path,
+        env={**__import__("os").environ, "ANSIBLE_ROLES_PATH": str(ROOT / "roles"), "ANSIBLE_NOCOLOR": "1"})
+    out = res.stdout + res.stderr
+    assert res.returncode != 0, out
+    assert re.search(rf"missing required arguments?: [\w, ]*\b{missing}\b", out), out
+    # The argument check is the role's first task: nothing ran before it.
+    tasks = re.findall(r"^TASK \[(.+?)\]", out, re.M)
+    assert len(tasks) == 2 and "Validating arguments" in tasks[1], tasks
