@@ -212,6 +212,30 @@ def test_aws_side_holds_what_provisioning_promised(ec2):
             assert not (perm.get("FromPort", -1) <= 3306 <= perm.get("ToPort", -1)), group["GroupName"]
 
 
+HALLMARKS = {
+    "nat_instance": "nat_instance : Apply the IPv4 rules to the running firewall",
+    "docker": "docker : Write /etc/docker/daemon.json",
+    "app_stack": "app_stack : Start the apps and wait until every service is healthy",
+    "provision": "aws_infra : Run the dev host from the launch template",
+}
+
+
+@pytest.mark.parametrize("tag", sorted(HALLMARKS))
+def test_each_play_tag_runs_alone(tag):
+    """`site.yml --tags TAG` runs that part and no other (only the
+    always-tagged checks and facts of the rest), and changes nothing on a
+    converged site."""
+    res = ansible("ansible-playbook", "site.yml", "--tags", tag)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out
+    assert HALLMARKS[tag] in out, f"--tags {tag} did not run its own tasks"
+    for other, task in HALLMARKS.items():
+        if other != tag:
+            assert task not in out, f"--tags {tag} also ran {task}"
+    recap = [line for line in out.splitlines() if " : ok=" in line]
+    assert recap and all("changed=0" in line for line in recap), "\n".join(recap)
+
+
 def test_check_mode_reports_no_change():
     res = ansible("ansible-playbook", "site.yml", "--check", "--diff")
     out = res.stdout + res.stderr
