@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Measure (never assert) the timings written in docs/benchmarks.md.
-# Needs the lab up (make lab). Prints a Markdown table to stdout.
-#   - docker role: converge of a fresh dev host container (Molecule), and a
-#     no-change re-run of the dev host play's docker role on the lab
-#   - site.yml no-change re-run against the lab
-#   - recovery after a Spot stop/start stand-in: restart of the lab's dev host
-#     container until every stack service is healthy again
-#   - the stack's memory use at idle
+# Needs the lab up (make lab). Prints Markdown to stdout.
+#   1. The everyday re-run: a no-change `site.yml` against the lab, once per
+#      setting, side by side with Ansible's stock settings (ratio to stock).
+#   2. docker role: converge of a fresh dev host container (Molecule).
+#   3. Recovery after a Spot stop/start stand-in: restart of the lab's dev
+#      host container until every stack service is healthy again.
+#   4. The stack's memory use at idle.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -16,6 +16,45 @@ set -a
 set +a
 export LAB_MOTO_PORT=${LAB_MOTO_PORT:-5005}
 dev=itsupport-dev-devhost
+bench=.lab/bench
+mkdir -p "$bench"
+
+# Ansible's stock settings: only what finds the inventory and the roles.
+cat >"$bench/stock.cfg" <<CFG
+[defaults]
+inventory = $root/inventories/lab
+roles_path = $root/roles
+CFG
+
+# rerun LABEL [VAR=VALUE...]: one no-change site.yml; prints "seconds changed".
+rerun() {
+  local label=$1 start secs changed
+  shift
+  start=$(date +%s%N)
+  env "$@" ansible-playbook site.yml >"$bench/$label.log" 2>&1 || { echo "site.yml failed ($label), see $bench/$label.log" >&2; exit 1; }
+  secs=$(( ($(date +%s%N) - start) / 100000000 ))
+  changed=$(grep -Eo 'changed=[0-9]+' "$bench/$label.log" | cut -d= -f2 | paste -sd+ | python3 -c 'print(eval(input()))')
+  printf '%d.%d %s\n' $((secs / 10)) $((secs % 10)) "$changed"
+}
+
+# Warm-up: a first run may still change something after a restart.
+ansible-playbook site.yml >"$bench/warmup.log" 2>&1
+
+read -r stock stock_changed < <(rerun stock "ANSIBLE_CONFIG=$root/$bench/stock.cfg")
+read -r nopipe nopipe_changed < <(rerun no-pipelining "ANSIBLE_CONFIG=$root/ansible.cfg" ANSIBLE_PIPELINING=False)
+read -r linear linear_changed < <(rerun linear "ANSIBLE_CONFIG=$root/ansible.cfg" ANSIBLE_STRATEGY=linear)
+read -r project project_changed < <(rerun project "ANSIBLE_CONFIG=$root/ansible.cfg")
+read -r mitogen mitogen_changed < <(rerun mitogen "ANSIBLE_CONFIG=$root/ansible.cfg" ANSIBLE_STRATEGY=mitogen_free)
+
+ratio() { python3 -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.2f}")' "$1" "$stock"; }
+# shellcheck disable=SC2016  # backquotes are Markdown here
+printf '| no-change `site.yml` against the lab | seconds | changed | ratio to stock |\n|---|---|---|---|\n'
+printf '| Ansible stock settings (linear, no pipelining) | %s | %s | 1.00 |\n' "$stock" "$stock_changed"
+printf '| project ansible.cfg without pipelining | %s | %s | %s |\n' "$nopipe" "$nopipe_changed" "$(ratio "$nopipe")"
+printf '| project ansible.cfg with strategy linear (hosts one after the other) | %s | %s | %s |\n' "$linear" "$linear_changed" "$(ratio "$linear")"
+printf '| **project ansible.cfg (default: pipelining, ControlPersist, free)** | %s | %s | %s |\n' "$project" "$project_changed" "$(ratio "$project")"
+# shellcheck disable=SC2016  # backquotes are Markdown here
+printf '| project + Mitogen (opt-in, `ANSIBLE_STRATEGY=mitogen_free`) | %s | %s | %s |\n' "$mitogen" "$mitogen_changed" "$(ratio "$mitogen")"
 
 secs() { local s=$SECONDS; "$@" >/dev/null 2>&1; echo $((SECONDS - s)); }
 healthy_count() { docker exec "$dev" sh -c "docker ps --filter health=healthy -q | wc -l" 2>/dev/null || echo 0; }
@@ -23,8 +62,6 @@ healthy_count() { docker exec "$dev" sh -c "docker ps --filter health=healthy -q
 (cd roles/docker && molecule create >/dev/null 2>&1)
 fresh=$(cd roles/docker && secs molecule converge)
 (cd roles/docker && molecule destroy >/dev/null 2>&1)
-docker_rerun=$(secs ansible-playbook playbooks/devhost.yml --tags docker)
-site_rerun=$(secs ansible-playbook site.yml)
 
 docker restart "$dev" >/dev/null
 start=$SECONDS
@@ -33,9 +70,7 @@ recovery=$((SECONDS - start))
 sleep 30
 memory=$(docker exec "$dev" docker stats --no-stream --format '{{.Name}} {{.MemUsage}}' | sort | sed 's/^/  - /')
 
-printf '| measure | seconds |\n|---|---|\n'
+printf '\n| measure | seconds |\n|---|---|\n'
 printf '| docker role, fresh dev host container (Molecule converge) | %s |\n' "$fresh"
-printf '| docker role, no-change re-run on the lab dev host | %s |\n' "$docker_rerun"
-printf '| site.yml, no-change re-run against the lab | %s |\n' "$site_rerun"
 printf '| dev host restart until all 3 services healthy | %s |\n' "$recovery"
 printf '\nIdle memory 30 s after the restart (docker stats):\n%s\n' "$memory"

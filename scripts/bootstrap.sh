@@ -61,6 +61,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" >"$stamp"
 fi
 
+# The opt-in Mitogen strategies, at the path ansible.cfg names.
+mitogen_dir=$("$venv/bin/python" -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')
+[ "$(readlink "$venv/mitogen" 2>/dev/null)" = "$mitogen_dir/plugins" ] || ln -sfn "$mitogen_dir/plugins" "$venv/mitogen"
+
 # 4. Collections: the pinned bundle normally satisfies requirements.yml.
 if ! "$venv/bin/ansible-galaxy" collection install -r "$root/requirements.yml" --offline >/dev/null 2>&1; then
   log "bundled collections do not satisfy requirements.yml; installing from Galaxy"
