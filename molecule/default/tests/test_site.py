@@ -145,6 +145,16 @@ def test_devhost_egress_leaves_through_the_nat(devhost, nat):
     assert masqueraded_packets(nat) > before
 
 
+def test_apt_works_on_both_hosts_the_devhost_through_the_nat(devhost, nat):
+    """The package archive is reachable: from the NAT directly, from the dev
+    host only through the NAT (its connections are masqueraded)."""
+    assert nat.run("apt-get -q update").rc == 0
+    before = masqueraded_packets(nat)
+    res = devhost.run("apt-get -q update")
+    assert res.rc == 0, res.stderr
+    assert masqueraded_packets(nat) > before, "the dev host's apt traffic did not pass the NAT"
+
+
 def test_stack_is_healthy_and_restarts_unless_stopped(devhost):
     names = devhost.check_output("docker ps --all --format '{{.Names}}'").split()
     assert sorted(names) == ["itsupport-council-1", "itsupport-db-1", "itsupport-homepage-1"]
