@@ -51,12 +51,6 @@ def run_tag(moto, tag):
     return recap["localhost"]
 
 
-def test_aws_network_alone_finds_the_network_and_creates_nothing(moto, ec2):
-    recap = run_tag(moto, "aws_network")
-    assert recap["changed"] == 0
-    assert sg_names(ec2) == set() and instances(ec2) == {}
-
-
 def test_aws_security_groups_alone_creates_only_the_groups(moto, ec2):
     run_tag(moto, "aws_security_groups")
     assert sg_names(ec2) == {"itsupport-dev-nat-sg", "itsupport-dev-devhost-sg"}

@@ -10,7 +10,7 @@ import urllib.request
 import boto3
 import pytest
 
-from labhelpers import http_get, lab_host, restart_container, wait_for
+from labhelpers import http_get, lab_host, wait_for
 
 ROOT = os.environ["PROJECT_ROOT"]
 INVENTORY = os.path.join(ROOT, "inventories/lab")
@@ -230,7 +230,8 @@ HALLMARKS = {
 }
 
 
-@pytest.mark.parametrize("tag", sorted(HALLMARKS))
+# `provision` is all of provision.yml, run alone in tests/test_provision.py.
+@pytest.mark.parametrize("tag", ["nat_instance", "docker", "app_stack"])
 def test_each_play_tag_runs_alone(tag):
     """`site.yml --tags TAG` runs that part and no other (only the
     always-tagged checks and facts of the rest), and changes nothing on a
@@ -244,20 +245,6 @@ def test_each_play_tag_runs_alone(tag):
             assert task not in out, f"--tags {tag} also ran {task}"
     recap = [line for line in out.splitlines() if " : ok=" in line]
     assert recap and all("changed=0" in line for line in recap), "\n".join(recap)
-
-
-def test_the_site_comes_back_after_a_spot_stop_start(devhost):
-    """Restart the dev host container (the lab's stand-in for EC2 stopping
-    and starting a Spot instance): with no Ansible, the stack is healthy
-    again, the apps answer, egress still leaves through the NAT, and Ansible
-    still reaches the host with the host key it recorded."""
-    restart_container(DEVHOST)
-    wait_for(lambda: devhost.run("docker ps --filter health=healthy -q | wc -l").stdout.strip() == "3",
-             timeout=180, what="3 healthy services after the restart")
-    test_apps_answer_on_their_published_ports("http://127.0.0.1:8000/health/", "ok")
-    ok, seen = http_get(devhost, ECHO_URL)
-    assert ok and seen == NAT_PUBLIC, seen
-    assert ssh_connection(DEVHOST) == (NAT_PRIVATE, DEVHOST_IP)
 
 
 def test_check_mode_reports_no_change():

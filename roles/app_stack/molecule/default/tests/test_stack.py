@@ -154,9 +154,6 @@ def test_check_mode_is_clean_on_a_converged_host():
     ({"app_stack_network_subnet": "172.30.0.1/24"}, "app_stack_network_subnet must be an IPv4 network"),
     ({"app_stack_db_dump": "/nonexistent/dump.sql"}, "app_stack_db_dump, when set, a file on the controller"),
     ({"app_stack_apps": {"council": {"port": 8080, "publish_port": 8080}}}, "app_stack_apps.council: needs image"),
-    ({"app_stack_apps": {"council": {"image": "x", "port": 8080, "publish_port": 8080, "memory": "1g",
-                                     "healthcheck": {"test": ["CMD", "true"]}, "volumes": ["/:/host"]}}},
-     "may also have publish_address, env, secret_env, depends_on_db and nothing else"),
 ])
 def test_bad_input_fails_before_any_change(host, extra_vars, message):
     assert_refused_before_any_change(host, HOST, extra_vars, message, f"{STACK}/compose.yaml")
