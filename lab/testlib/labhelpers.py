@@ -108,6 +108,26 @@ def run_playbook(playbook, *args, inventory=None, extra_vars=None, env=None):
     return res.returncode, out, recap
 
 
+def lab_ansible(tool, *args, control_dir=None, timeout=600):
+    """Run an Ansible CLI against the running lab as a user would: from the
+    project root, with the project's ansible.cfg and the lab inventory
+    (PROJECT_ROOT). control_dir: a directory of SSH control sockets of its
+    own, so no open ControlPersist master of an earlier run is reused (a new
+    connection checks the host key again). Returns the CompletedProcess;
+    .recap holds {host: counts} of a playbook run."""
+    root = os.environ["PROJECT_ROOT"]
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(root, "ansible.cfg"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    if control_dir:
+        env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = str(control_dir)
+    res = subprocess.run([tool, "-i", os.path.join(root, "inventories/lab"), *args], cwd=root, env=env,
+                         capture_output=True, text=True, timeout=timeout)
+    res.output = res.stdout + res.stderr
+    res.recap = {m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
+                 for m in RECAP.finditer(res.output)}
+    return res
+
+
 def scenario_playbook(name="converge.yml"):
     return os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], name)
 

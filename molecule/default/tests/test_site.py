@@ -10,10 +10,9 @@ import urllib.request
 import boto3
 import pytest
 
-from labhelpers import http_get, lab_host, wait_for
+from labhelpers import http_get, lab_ansible, lab_host, wait_for
 
 ROOT = os.environ["PROJECT_ROOT"]
-INVENTORY = os.path.join(ROOT, "inventories/lab")
 MOTO = "http://127.0.0.1:" + os.environ.get("LAB_MOTO_PORT", "5005")
 NAT, DEVHOST = "itsupport-dev-nat", "itsupport-dev-devhost"
 NAT_PUBLIC, NAT_PRIVATE, DEVHOST_IP, CONTROLLER = "10.20.1.10", "10.20.2.10", "10.20.2.30", "10.20.1.1"
@@ -21,16 +20,7 @@ ECHO_URL = "http://10.20.1.100:8080/"
 
 
 def ansible(tool, *args, control_dir=None):
-    """Run an Ansible CLI as a user would: from the project root, with the
-    project's ansible.cfg and the lab inventory. control_dir: a directory of
-    SSH control sockets of its own, so no open ControlPersist master from an
-    earlier run is reused (a new connection checks the host key again)."""
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    if control_dir:
-        env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = str(control_dir)
-    return subprocess.run([tool, "-i", INVENTORY, *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return lab_ansible(tool, *args, control_dir=control_dir)
 
 
 @pytest.fixture(scope="module")
