@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Start or stop the lab's local AWS endpoint (moto server on loopback).
 #   lab/moto.sh start [PORT]   start if nothing answers, then seed (idempotent)
+#   lab/moto.sh expose ADDRESS [PORT]  also answer on ADDRESS:PORT (a lab
+#                                      bridge address, for the instances)
 #   lab/moto.sh stop [PORT]
 # The Debian AMIs come from lab/moto/amis.json (moto reads MOTO_AMIS_PATH).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cmd=${1:?start|stop}
+cmd=${1:?start|expose|stop}
+if [ "$cmd" = expose ]; then
+  address=${2:?expose needs an address}
+  shift
+fi
 port=${2:-${LAB_MOTO_PORT:-5005}}
 pidfile="$root/.lab/moto-$port.pid"
+relay_pidfile="$root/.lab/moto-$port-relay.pid"
 url="http://127.0.0.1:$port"
 mkdir -p "$root/.lab"
 
@@ -26,11 +33,24 @@ case $cmd in
     "$root/.venv/bin/python" "$root/lab/moto_seed.py" "$url" >/dev/null
     echo "moto: $url"
     ;;
+  expose)
+    if [ -f "$relay_pidfile" ] && kill -0 "$(cat "$relay_pidfile")" 2>/dev/null; then
+      exit 0
+    fi
+    setsid nohup "$root/.venv/bin/python" "$root/lab/files/tcp_forward.py" "$address" "$port" 127.0.0.1 "$port" \
+      >"$root/.lab/moto-$port-relay.log" 2>&1 </dev/null &
+    echo $! >"$relay_pidfile"
+    echo "moto: also on http://$address:$port"
+    ;;
   stop)
+    if [ -f "$relay_pidfile" ]; then
+      kill "$(cat "$relay_pidfile")" 2>/dev/null || true
+      rm -f "$relay_pidfile"
+    fi
     if [ -f "$pidfile" ]; then
       kill "$(cat "$pidfile")" 2>/dev/null && echo "moto: stopped"
       rm -f "$pidfile"
     fi
     ;;
-  *) echo "usage: $0 start|stop [PORT]" >&2; exit 2 ;;
+  *) echo "usage: $0 start|expose ADDRESS|stop [PORT]" >&2; exit 2 ;;
 esac

@@ -9,6 +9,9 @@ import pytest
 from conftest import ROOT
 
 PREFIX = "itsupport-dev"
+BUCKET = "itsupport-dev-db-backups"
+BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
+PROFILE = f"{PREFIX}-devhost"
 TAGS = {"Project": "itsupport", "Environment": "dev", "ManagedBy": "ansible"}
 
 
@@ -104,7 +107,10 @@ def test_launch_template_is_persistent_spot_stopped_on_interruption(provisioned)
     assert market["SpotOptions"]["InstanceInterruptionBehavior"] == "stop"
     assert "MaxPrice" not in market["SpotOptions"], "default must be no max price (on-demand cap)"
     assert data["MetadataOptions"]["HttpTokens"] == "required"
-    assert data["MetadataOptions"]["HttpPutResponseHopLimit"] == 2
+    # 1: only the host itself, not a container behind its Docker bridge,
+    # can read the instance role's credentials.
+    assert data["MetadataOptions"]["HttpPutResponseHopLimit"] == 1
+    assert data["IamInstanceProfile"]["Arn"].endswith(f":instance-profile/{PROFILE}")
     assert data["CreditSpecification"]["CpuCredits"] == "standard"
     assert data["InstanceType"] == "t4g.medium"
     ebs = data["BlockDeviceMappings"][0]["Ebs"]
@@ -123,6 +129,9 @@ def test_devhost_runs_from_the_template_in_the_private_subnet(provisioned):
     assert tags(subnet)["Name"] == "itsupport-private-a"
     assert not dev.get("PublicIpAddress")
     assert [g["GroupName"] for g in dev["SecurityGroups"]] == [f"{PREFIX}-devhost-sg"]
+    assert dev["IamInstanceProfile"]["Arn"].endswith(f":instance-profile/{PROFILE}")
+    assert dev["MetadataOptions"]["HttpTokens"] == "required"
+    assert dev["MetadataOptions"]["HttpPutResponseHopLimit"] == 1
 
 
 def test_security_groups(provisioned):
@@ -137,6 +146,80 @@ def test_security_groups(provisioned):
     assert ((22, 22), nat_sg["GroupId"]) in ingress(dev_sg)
     assert ((8080, 8080), "10.20.1.0/24") in ingress(dev_sg)
     assert tags(nat_sg)["Role"] == "nat" and tags(dev_sg)["Role"] == "devhost"
+
+
+def test_backup_bucket_is_private_encrypted_versioned_and_tls_only(moto, provisioned):
+    s3 = moto.client("s3")
+    block = s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
+    assert block == {"BlockPublicAcls": True, "IgnorePublicAcls": True,
+                     "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+    rules = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
+    # The lab's own bucket has no TLS-only policy (moto ignores conditions and
+    # would deny everything): the next test checks that policy by itself.
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket=BUCKET)
+    assert tags({"Tags": s3.get_bucket_tagging(Bucket=BUCKET)["TagSet"]}) == {**TAGS, "Name": BUCKET, "Role": "backup"}
+
+
+def test_backup_bucket_policy_refuses_requests_without_tls(moto, provisioned, tmp_path):
+    """The role as production runs it (aws_backup_deny_insecure_transport on),
+    on a bucket of its own in the same moto."""
+    play = tmp_path / "bucket.yml"
+    play.write_text(json.dumps([{
+        "name": "The backup bucket with its TLS-only policy", "hosts": "localhost",
+        "connection": "local", "gather_facts": False,
+        "roles": [{"role": "aws_backup", "vars": {"aws_backup_bucket": "tls-only-check",
+                                                  "aws_backup_instance_profile": "tls-only-check",
+                                                  "aws_backup_deny_insecure_transport": True}}]}]))
+    rc, out, _ = moto.playbook(str(play))
+    assert rc == 0, out
+    policy = json.loads(moto.client("s3").get_bucket_policy(Bucket="tls-only-check")["Policy"])
+    assert len(policy["Statement"]) == 1
+    deny = policy["Statement"][0]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
+    assert sorted(deny["Resource"]) == ["arn:aws:s3:::tls-only-check", "arn:aws:s3:::tls-only-check/*"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_backup_bucket_expires_dumps_and_old_versions(moto, provisioned):
+    rules = moto.client("s3").get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    assert len(rules) == 1
+    rule = rules[0]
+    assert rule["Status"] == "Enabled"
+    assert rule.get("Filter", {}).get("Prefix", rule.get("Prefix")) == "mysql/"
+    assert rule["Expiration"]["Days"] == 14
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 3
+
+
+def test_devhost_role_may_use_the_backup_prefix_and_nothing_else(moto, provisioned):
+    iam = moto.client("iam")
+    trust = iam.get_role(RoleName=PROFILE)["Role"]["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    assert [st["Principal"] for st in trust["Statement"]] == [{"Service": "ec2.amazonaws.com"}]
+    assert iam.list_attached_role_policies(RoleName=PROFILE)["AttachedPolicies"] == []
+    names = iam.list_role_policies(RoleName=PROFILE)["PolicyNames"]
+    assert len(names) == 1
+    doc = iam.get_role_policy(RoleName=PROFILE, PolicyName=names[0])["PolicyDocument"]
+    doc = json.loads(doc) if isinstance(doc, str) else doc
+    allowed = {}
+    for st in doc["Statement"]:
+        assert st["Effect"] == "Allow", st
+        actions = [st["Action"]] if isinstance(st["Action"], str) else st["Action"]
+        resources = [st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"]
+        assert "NotAction" not in st and "NotResource" not in st, st
+        for action in actions:
+            allowed.setdefault(action, []).append((resources, st.get("Condition")))
+    assert set(allowed) == {"s3:PutObject", "s3:GetObject", "s3:ListBucket"}, allowed
+    for action in ("s3:PutObject", "s3:GetObject"):
+        for resources, condition in allowed[action]:
+            assert resources == [f"{BUCKET_ARN}/mysql/*"], resources
+    for resources, condition in allowed["s3:ListBucket"]:
+        assert resources == [BUCKET_ARN]
+        assert condition == {"StringLike": {"s3:prefix": ["mysql/*"]}}, condition
+    profile = iam.get_instance_profile(InstanceProfileName=PROFILE)["InstanceProfile"]
+    assert [r["RoleName"] for r in profile["Roles"]] == [PROFILE]
 
 
 def test_second_run_changes_nothing(moto, provisioned):
@@ -181,9 +264,17 @@ def test_teardown_without_confirmation_does_nothing(moto, provisioned):
     assert len(provisioned.describe_addresses()["Addresses"]) == 1
 
 
-def test_teardown_leaves_nothing_billable(moto, provisioned):
+def test_teardown_leaves_nothing_billable_and_keeps_the_backups(moto, provisioned):
+    s3 = moto.client("s3")
+    s3.put_object(Bucket=BUCKET, Key="mysql/20261127T000000Z.sql.gz", Body=b"a backup")
     rc, out, recap = moto.playbook("playbooks/teardown.yml", extra_vars={"aws_infra_teardown_confirm": PREFIX})
     assert rc == 0, out
+    assert "and its backups were KEPT" in " ".join(out.split()), out
+    assert s3.get_object(Bucket=BUCKET, Key="mysql/20261127T000000Z.sql.gz")["Body"].read() == b"a backup"
+    roles = [r["RoleName"] for r in moto.client("iam").list_roles()["Roles"]]
+    assert PROFILE not in roles
+    profiles = moto.client("iam").list_instance_profiles()["InstanceProfiles"]
+    assert PROFILE not in [p["InstanceProfileName"] for p in profiles]
     assert instances(provisioned) == {}
     assert provisioned.describe_addresses()["Addresses"] == []
     assert provisioned.describe_volumes(Filters=[{"Name": "status", "Values": ["available"]}])["Volumes"] == []
@@ -197,3 +288,16 @@ def test_teardown_leaves_nothing_billable(moto, provisioned):
     rt = provisioned.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": ["itsupport-private-rt"]}])["RouteTables"][0]
     dests = {r["DestinationCidrBlock"] for r in rt["Routes"]}
     assert "0.0.0.0/0" not in dests and "192.168.100.0/24" in dests
+
+
+def test_teardown_deletes_the_backups_only_when_told_by_name(moto, provisioned):
+    s3 = moto.client("s3")
+    rc, out, _ = moto.playbook("playbooks/teardown.yml", extra_vars={
+        "aws_infra_teardown_confirm": PREFIX, "aws_backup_teardown_delete_backups": "yes"})
+    assert rc == 0, out
+    assert BUCKET in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    rc, out, _ = moto.playbook("playbooks/teardown.yml", extra_vars={
+        "aws_infra_teardown_confirm": PREFIX, "aws_backup_teardown_delete_backups": BUCKET})
+    assert rc == 0, out
+    assert "every backup in it were deleted" in " ".join(out.split()), out
+    assert BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]

@@ -10,10 +10,15 @@ COUNTERS = {
     "launch templates": lambda ec2: len(ec2.describe_launch_templates()["LaunchTemplates"]),
     "vpcs": lambda ec2: len(ec2.describe_vpcs()["Vpcs"]),
 }
+OTHER_COUNTERS = {
+    "buckets": lambda moto: len(moto.client("s3").list_buckets()["Buckets"]),
+    "IAM roles": lambda moto: len(moto.client("iam").list_roles()["Roles"]),
+}
 
 
-def snapshot(ec2):
-    return {name: count(ec2) for name, count in COUNTERS.items()}
+def snapshot(ec2, moto):
+    return {**{name: count(ec2) for name, count in COUNTERS.items()},
+            **{name: count(moto) for name, count in OTHER_COUNTERS.items()}}
 
 
 @pytest.mark.parametrize("extra_vars, message", [
@@ -33,10 +38,15 @@ def snapshot(ec2):
     ({"aws_infra_devhost_app_ports": [8080, 3306]}, "aws_infra_devhost_app_ports contains 3306"),
     ({"aws_infra_devhost_subnet": "dmz"}, "aws_infra_devhost_subnet"),
     ({"aws_infra_vpc_filters": {"vpc-id": "vpc-12"}}, "vpc-id/subnet-id filters"),
+    ({"backup_bucket": "Club_Backups"}, "aws_backup_bucket 'Club_Backups' is not a valid S3 bucket name"),
+    ({"backup_bucket": "192.168.1.10"}, "aws_backup_bucket '192.168.1.10' is not a valid S3 bucket name"),
+    ({"aws_backup_retention_days": 0}, "aws_backup_retention_days (0)"),
+    ({"aws_backup_retention_days": -3}, "aws_backup_retention_days (-3)"),
+    ({"aws_backup_prefix": "/mysql/"}, "aws_backup_prefix '/mysql/' must be"),
 ])
 def test_bad_input_fails_before_anything_is_created(moto, extra_vars, message):
     ec2 = moto.client()
-    before = snapshot(ec2)
+    before = snapshot(ec2, moto)
     rc, out, _ = moto.playbook("playbooks/provision.yml", extra_vars=extra_vars)
     if message is None:
         # Control: the same mechanism accepts an x86_64 AMI for x86_64 types.
@@ -45,7 +55,7 @@ def test_bad_input_fails_before_anything_is_created(moto, extra_vars, message):
         return
     assert rc != 0, out
     assert message in " ".join(out.split()), out
-    assert snapshot(ec2) == before, "a resource was created before the input was refused"
+    assert snapshot(ec2, moto) == before, "a resource was created before the input was refused"
 
 
 def test_ssh_from_anywhere_needs_the_explicit_override(moto):

@@ -84,6 +84,9 @@ def test_readme_marks_required_variables(role):
 
 # Valid values for every required variable, so that exactly one can be left out.
 REQUIRED_SAMPLES = {
+    "aws_backup": {"aws_backup_bucket": "itsupport-dev-db-backups"},
+    "db_backup": {"db_backup_bucket": "itsupport-dev-db-backups", "db_backup_databases": ["council"],
+                  "db_backup_db_root_password": "pw"},
     "aws_infra": {"aws_infra_admin_cidrs": ["203.0.113.10/32"], "aws_infra_key_name": "itsupport-admin"},
     "nat_instance": {"nat_instance_private_cidrs": ["10.20.2.0/24"], "nat_instance_admin_cidrs": ["203.0.113.10/32"]},
     "app_stack": {

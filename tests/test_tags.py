@@ -13,8 +13,8 @@ import pytest
 from conftest import ROOT
 from test_provision import instances
 
-DOCUMENTED = {"provision", "aws_network", "aws_security_groups", "aws_nat", "aws_devhost",
-              "nat_instance", "docker", "app_stack"}
+DOCUMENTED = {"provision", "aws_backup", "aws_network", "aws_security_groups", "aws_nat", "aws_devhost",
+              "nat_instance", "docker", "app_stack", "db_backup"}
 
 
 def offered_tags():
@@ -51,6 +51,13 @@ def run_tag(moto, tag):
     return recap["localhost"]
 
 
+def test_aws_backup_alone_makes_the_bucket_and_role_only(moto, ec2):
+    run_tag(moto, "aws_backup")
+    assert "itsupport-dev-db-backups" in [b["Name"] for b in moto.client("s3").list_buckets()["Buckets"]]
+    assert "itsupport-dev-devhost" in [r["RoleName"] for r in moto.client("iam").list_roles()["Roles"]]
+    assert instances(ec2) == {} and sg_names(ec2) == set()
+
+
 def test_aws_security_groups_alone_creates_only_the_groups(moto, ec2):
     run_tag(moto, "aws_security_groups")
     assert sg_names(ec2) == {"itsupport-dev-nat-sg", "itsupport-dev-devhost-sg"}
@@ -65,4 +72,5 @@ def test_aws_nat_alone_runs_the_nat_only(moto, ec2):
 def test_aws_devhost_alone_runs_the_devhost(moto, ec2):
     run_tag(moto, "aws_devhost")
     assert set(instances(ec2)) == {"itsupport-dev-nat", "itsupport-dev-devhost"}
+
 

@@ -216,12 +216,13 @@ HALLMARKS = {
     "nat_instance": "nat_instance : Apply the IPv4 rules to the running firewall",
     "docker": "docker : Write /etc/docker/daemon.json",
     "app_stack": "app_stack : Start the apps and wait until every service is healthy",
+    "db_backup": "db_backup : Start the backup timer",
     "provision": "aws_infra : Run the dev host from the launch template",
 }
 
 
 # `provision` is all of provision.yml, run alone in tests/test_provision.py.
-@pytest.mark.parametrize("tag", ["nat_instance", "docker", "app_stack"])
+@pytest.mark.parametrize("tag", ["nat_instance", "docker", "app_stack", "db_backup"])
 def test_each_play_tag_runs_alone(tag):
     """`site.yml --tags TAG` runs that part and no other (only the
     always-tagged checks and facts of the rest), and changes nothing on a

@@ -1,0 +1,205 @@
+"""The dev database's backups on the site's dev host (roles aws_backup,
+db_backup, app_stack's restore), checked by their effects: objects in the
+lab's S3 (moto), rows that come back, the unit's state, what a container can
+reach. Runs first of the site's test files (pytest's file order); every test
+leaves the stack running."""
+
+import gzip
+import json
+import os
+import subprocess
+import urllib.request
+import uuid
+
+import boto3
+import pytest
+
+from labhelpers import lab_ansible, lab_host, wait_for
+
+HOST = "itsupport-dev-devhost"
+BUCKET, PREFIX = "itsupport-dev-db-backups", "mysql"
+MOTO = "http://127.0.0.1:" + os.environ.get("LAB_MOTO_PORT", "5005")
+IMDS = "http://10.20.2.254"
+STACK = "/opt/itsupport/stack"
+SERVICES = ["itsupport-db-1", "itsupport-council-1", "itsupport-homepage-1"]
+HOMEPAGE_PW = "lab-only-homepage-pw"
+
+
+@pytest.fixture(scope="module")
+def host():
+    return lab_host(HOST)
+
+
+@pytest.fixture(scope="module")
+def s3():
+    return boto3.client("s3", region_name="ap-northeast-2", endpoint_url=MOTO,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def sql(host, statement):
+    return host.run("docker run --rm --network itsupport_stack %s mysql -h db -u homepage -p%s -N -B homepage -e %s",
+                    os.environ["LAB_IMAGE_MYSQL_STANDIN"], HOMEPAGE_PW, statement)
+
+
+def add_member(host):
+    name = "Backup" + uuid.uuid4().hex[:8]
+    res = sql(host, f"INSERT INTO legacy_members (name) VALUES ('{name}')")
+    assert res.rc == 0, res.stderr
+    return name
+
+
+def members(host):
+    res = sql(host, "SELECT name FROM legacy_members ORDER BY id")
+    assert res.rc == 0, res.stderr
+    return res.stdout.split()
+
+
+def dumps(s3):
+    objs = s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX + "/").get("Contents", [])
+    return sorted(o["Key"] for o in objs if o["Key"].endswith(".sql.gz"))
+
+
+def latest(s3):
+    return s3.get_object(Bucket=BUCKET, Key=f"{PREFIX}/latest")["Body"].read().decode()
+
+
+def run_backup(host):
+    """Start the unit the timer starts, as the timer would, and wait for it."""
+    return host.run("systemctl start itsupport-db-backup.service")
+
+
+def healthy(host):
+    states = [host.run("docker inspect --format '{{.State.Health.Status}}' %s", n).stdout.strip() for n in SERVICES]
+    return all(s == "healthy" for s in states)
+
+
+def test_the_timer_runs_the_backup_every_15_minutes(host):
+    assert host.service("itsupport-db-backup.timer").is_enabled
+    assert host.service("itsupport-db-backup.timer").is_running
+    calendar = host.check_output("systemctl show itsupport-db-backup.timer -p TimersCalendar --value")
+    assert "*-*-* *:00/15:00" in calendar, calendar
+    assert host.file("/etc/itsupport-db-backup/client.cnf").mode == 0o600
+    assert host.file("/etc/itsupport-db-backup/client.cnf").user == "root"
+
+
+def test_a_backup_holds_the_rows_written_before_it_and_restores(host, s3):
+    name = add_member(host)
+    res = run_backup(host)
+    assert res.rc == 0, host.run("journalctl -u itsupport-db-backup -n 20 --no-pager").stdout
+    key = latest(s3)
+    assert key in dumps(s3) and key.startswith(PREFIX + "/")
+    body = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    text = gzip.decompress(body).decode()
+    assert text.rstrip().splitlines()[-1].startswith("-- Dump completed")
+    assert "CREATE DATABASE" in text and "`council`" in text and "`homepage`" in text
+    # The object, loaded into a scratch database server, has the row.
+    image = os.environ["LAB_IMAGE_MYSQL_STANDIN"]
+    host.run("docker rm -f scratch-db")
+    assert host.run("docker run -d --name scratch-db -e MYSQL_ROOT_PASSWORD=scratch %s", image).rc == 0
+    try:
+        wait_for(lambda: host.run("docker exec scratch-db mysqladmin -uroot -pscratch ping").rc == 0,
+                 timeout=90, what="the scratch database")
+        subprocess.run(["docker", "exec", "-i", HOST, "sh", "-c", "umask 077; cat > /tmp/restore-check.sql"],
+                       input=text.encode(), check=True)
+        loaded = host.run("docker exec -i scratch-db mysql -uroot -pscratch < /tmp/restore-check.sql")
+        assert loaded.rc == 0, loaded.stderr
+        rows = host.check_output("docker exec scratch-db mysql -uroot -pscratch -N -B homepage "
+                                 "-e 'SELECT name FROM legacy_members'").split()
+        assert name in rows and "Ada" in rows
+    finally:
+        host.run("docker rm -f scratch-db")
+        host.run("rm -f /tmp/restore-check.sql")
+    # One local copy: the newest.
+    local = host.check_output("ls /var/backups/itsupport-db").split()
+    assert local == [key.split("/")[-1]], local
+
+
+def test_a_failed_upload_fails_the_unit_and_keeps_latest(host, s3):
+    before_latest, before_dumps = latest(s3), dumps(s3)
+    # S3 unreachable from the host: its requests are refused on the way out.
+    rule = "OUTPUT -d 10.20.1.1 -p tcp -j REJECT --reject-with tcp-reset"
+    assert host.run(f"iptables -I {rule}").rc == 0
+    try:
+        res = run_backup(host)
+        assert res.rc != 0
+        assert host.run("systemctl is-failed itsupport-db-backup.service").stdout.strip() == "failed"
+        journal = host.check_output("journalctl -u itsupport-db-backup -n 20 --no-pager -o cat")
+        assert "itsupport-db-backup:" in journal and ("Connect" in journal or "connect" in journal), journal
+    finally:
+        host.run(f"iptables -D {rule}")
+    assert latest(s3) == before_latest
+    assert dumps(s3) == before_dumps, "an object was stored by the failed run"
+    # The next run works again and moves latest.
+    assert run_backup(host).rc == 0
+    assert latest(s3) != before_latest
+
+
+def test_containers_on_the_host_cannot_read_the_role_credentials(host):
+    """IMDS hop limit 1: the host gets a token, a container behind its bridge
+    gets no answer, though it reaches the lab's internet host fine."""
+    token = host.run("python3 -c %s", (
+        "import urllib.request as u; r = u.Request('%s/latest/api/token', method='PUT', "
+        "headers={'X-aws-ec2-metadata-token-ttl-seconds': '60'}); print(u.urlopen(r, timeout=3).read().decode())" % IMDS))
+    assert token.rc == 0 and token.stdout.strip(), token.stderr
+    probe = ("import sys, urllib.request as u\n"
+             "r = u.Request(sys.argv[1], method=sys.argv[2], headers={'X-aws-ec2-metadata-token-ttl-seconds': '60'})\n"
+             "print(u.urlopen(r, timeout=4).status)\n")
+    image = os.environ["LAB_IMAGE_DJANGO_STANDIN"]
+    control = host.run("docker run --rm --entrypoint python3 %s -c %s %s GET", image, probe, "http://10.20.1.100:8080/")
+    assert control.rc == 0, f"the container reaches nothing at all: {control.stderr}"
+    res = host.run("docker run --rm --entrypoint python3 %s -c %s %s PUT", image, probe, IMDS + "/latest/api/token")
+    assert res.rc != 0 and "timed out" in res.stderr.lower(), res.stdout + res.stderr
+
+
+def test_a_spot_notice_backs_up_at_once_and_stops_the_stack(host, s3):
+    name = add_member(host)
+    before = set(dumps(s3))
+    req = urllib.request.Request(IMDS + "/lab/spot-notice", method="POST")
+    with urllib.request.urlopen(req, timeout=5) as r:
+        assert r.status == 200
+    try:
+        new = wait_for(lambda: set(dumps(s3)) - before, timeout=30, what="a backup after the notice")
+        key = sorted(new)[-1]
+        assert latest(s3) == key
+        text = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()).decode()
+        assert name in text, "the row written just before the notice is not in the backup"
+        wait_for(lambda: host.check_output("docker ps --format '{{.Names}}' --filter label=com.docker.compose.project=itsupport") == "",
+                 timeout=60, what="the stack stopped")
+    finally:
+        urllib.request.urlopen(urllib.request.Request(IMDS + "/lab/spot-notice", method="DELETE"), timeout=5)
+        host.run("systemctl restart itsupport-spot-notice.service")
+        host.run(f"docker compose --project-directory {STACK} start")
+    wait_for(lambda: healthy(host), timeout=180, what="the stack healthy again")
+
+
+def test_a_replaced_host_gets_the_newest_backup_back_not_the_rds_dump(host, s3):
+    """The dev host's data is gone (a replacement host: empty data
+    directory); converging it restores the newest backup."""
+    name = add_member(host)
+    assert run_backup(host).rc == 0
+    expected = members(host)
+    assert host.run(f"docker compose --project-directory {STACK} down").rc == 0
+    assert host.run(f"rm -rf {STACK}").rc == 0
+    res = lab_ansible("ansible-playbook", "playbooks/devhost.yml", "--tags", "app_stack")
+    assert res.returncode == 0, res.output
+    assert "Restoring s3://" in res.output and latest(s3) in res.output, res.output
+    assert healthy(host)
+    assert members(host) == expected and name in expected
+    # The RDS fixture was not imported over it: its rows appear once.
+    assert expected.count("Ada") == 1
+
+
+def test_bad_input_is_refused_before_any_change(host):
+    """Each bad value fails naming the variable; the unit files stay as they were."""
+    timer = "/etc/systemd/system/itsupport-db-backup.timer"
+    digest = host.file(timer).sha256sum
+    for extra, message in [
+        ({"backup_bucket": "Not_A_Bucket"}, "db_backup_bucket 'Not_A_Bucket' is not a valid S3 bucket name"),
+        ({"db_backup_schedule": "every quarter hour"}, "db_backup_schedule 'every quarter hour' is not a systemd calendar"),
+        ({"db_backup_databases": []}, "db_backup_databases is empty"),
+    ]:
+        res = lab_ansible("ansible-playbook", "playbooks/devhost.yml", "--tags", "db_backup", "-e", json.dumps(extra))
+        assert res.returncode != 0, res.output
+        assert message in " ".join(res.output.split()), res.output
+        assert res.recap[HOST]["changed"] == 0, res.output
+    assert host.file(timer).sha256sum == digest
