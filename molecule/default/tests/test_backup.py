@@ -189,6 +189,23 @@ def test_a_replaced_host_gets_the_newest_backup_back_not_the_rds_dump(host, s3):
     assert expected.count("Ada") == 1
 
 
+def test_restore_db_puts_back_a_chosen_backup_only_when_confirmed(host, s3):
+    kept = add_member(host)
+    assert run_backup(host).rc == 0
+    key = latest(s3)
+    later = add_member(host)
+    refused = lab_ansible("ansible-playbook", "playbooks/restore_db.yml", "-e", f"backup={key}")
+    assert refused.returncode != 0 and "restore_db_confirm=" + HOST in " ".join(refused.output.split())
+    assert later in members(host), "the refused restore changed the data"
+    res = lab_ansible("ansible-playbook", "playbooks/restore_db.yml", "-e", f"backup={key}",
+                      "-e", f"restore_db_confirm={HOST}")
+    assert res.returncode == 0, res.output
+    assert f"restored {key}" in res.output, res.output
+    rows = members(host)
+    assert kept in rows and later not in rows
+    assert healthy(host)
+
+
 def test_bad_input_is_refused_before_any_change(host):
     """Each bad value fails naming the variable; the unit files stay as they were."""
     timer = "/etc/systemd/system/itsupport-db-backup.timer"
