@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONPATH := $(CURDIR)/lab/testlib
 
-.PHONY: help bootstrap images lint unit molecule test lab lab-down benchmark
+.PHONY: help bootstrap images lint unit molecule test lab lab-down benchmark benchmark-backup
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,3 +40,6 @@ lab-down: ## Remove the lab's containers, networks and moto server
 
 benchmark: images ## Time cold and warm runs; writes docs/benchmarks.md figures to stdout
 	@scripts/benchmark.sh
+
+benchmark-backup: ## Time the database backups, restores and the Spot notice path (lab up)
+	@scripts/benchmark-backup.sh
