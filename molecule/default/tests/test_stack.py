@@ -112,6 +112,13 @@ def test_mysql_not_published_on_a_public_address(host):
         assert local.startswith("127.0.0.1:"), f"3306 listens on {local}"
 
 
+def test_binary_logs_expire_so_they_cannot_fill_the_volume(host):
+    res = host.run("docker exec -e MYSQL_PWD=%s itsupport-db-1 mysql -uroot -N -B -e %s",
+                   SECRETS["root"], "SELECT @@binlog_expire_logs_seconds")
+    assert res.rc == 0, res.stderr
+    assert res.stdout.strip() == "259200", "binary logs are kept longer than app_stack_db_binlog_expire_seconds"
+
+
 def test_dump_imported_once_and_taken_out_of_the_init_path(host):
     members = legacy_members(host)
     assert members[:3] == ["Ada", "Grace", "Linus"]
