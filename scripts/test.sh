@@ -7,6 +7,9 @@
 # step, say) as one failed case. Each stage's own output and summary stay
 # visible above it.
 # Usage: scripts/test.sh all|lint|unit|molecule
+# `all` runs the controller-side pytest suites in the background alongside
+# the role scenarios (they share nothing: moto on ports of their own, the
+# scenarios' own containers), then the site scenario alone.
 # Expects the environment the Makefile exports (PATH with .venv, PROJECT_ROOT).
 set -uo pipefail
 
@@ -41,15 +44,42 @@ print(t - f - s, f, s)
 PY
 }
 
-stage() { # stage NAME COMMAND...
-  local name=$1 start rc xml p=0 f=0 s=0
+stage() { # stage NAME COMMAND...: run it here, output as it comes
+  local name=$1 start rc
   shift
   n=$((n + 1))
-  xml="$results/stage-$n.xml"
   printf '\n=== %s\n' "$name"
   start=$(date +%s)
-  PYTEST_ADDOPTS="--junitxml=$xml" "$@"
+  PYTEST_ADDOPTS="--junitxml=$results/stage-$n.xml" "$@"
   rc=$?
+  account "$name" "$n" "$rc" "$start"
+}
+
+# stage_start NAME COMMAND...: the same, in the background (output to a
+# file); stage_finish prints that output and its summary once it is done.
+# The controller-side pytest suites (moto on their own ports) run alongside
+# the role scenarios (their own containers): nothing is shared.
+bg_name='' bg_n=0 bg_pid=0 bg_start=0
+stage_start() {
+  bg_name=$1
+  shift
+  n=$((n + 1))
+  bg_n=$n
+  bg_start=$(date +%s)
+  printf '\n=== %s: started in the background, output follows when it ends\n' "$bg_name"
+  PYTEST_ADDOPTS="--junitxml=$results/stage-$n.xml" "$@" >"$results/stage-$n.log" 2>&1 &
+  bg_pid=$!
+}
+stage_finish() {
+  local rc=0
+  wait "$bg_pid" || rc=$?
+  printf '\n=== %s\n' "$bg_name"
+  cat "$results/stage-$bg_n.log"
+  account "$bg_name" "$bg_n" "$rc" "$bg_start"
+}
+
+account() { # account NAME N RC START: add a finished stage's counts
+  local name=$1 xml="$results/stage-$2.xml" rc=$3 start=$4 p=0 f=0 s=0
   if [ -f "$xml" ]; then
     read -r p f s < <(junit_counts "$xml")
     # A failure outside any test item (setup, converge, idempotence).
@@ -90,10 +120,21 @@ if [[ $what == all || $what == lint ]]; then
   stage "ansible-lint (production profile)" ansible-lint --profile production
   stage "shellcheck" shellcheck .ci/run scripts/*.sh lab/*.sh lab/images/build.sh
 fi
-if [[ $what == all || $what == unit ]]; then
+if [[ $what == all ]]; then
+  # pytest alongside the role scenarios, then the site scenario alone.
+  stage_start "pytest tests/" pytest -q -p no:cacheprovider tests/
+  for s in $(scenarios); do
+    [[ $s == roles/* ]] && stage "molecule ${s}" molecule_scenario "$s"
+  done
+  stage_finish
+  for s in $(scenarios); do
+    [[ $s == roles/* ]] || stage "molecule ${s}" molecule_scenario "$s"
+  done
+fi
+if [[ $what == unit ]]; then
   stage "pytest tests/" pytest -q -p no:cacheprovider tests/
 fi
-if [[ $what == all || $what == molecule ]]; then
+if [[ $what == molecule ]]; then
   for s in $(scenarios); do
     stage "molecule ${s}" molecule_scenario "$s"
   done

