@@ -34,23 +34,24 @@ case $cmd in
     echo "moto: $url"
     ;;
   expose)
-    if [ -f "$relay_pidfile" ] && kill -0 "$(cat "$relay_pidfile")" 2>/dev/null; then
-      exit 0
-    fi
+    relay_answers() { "$root/.venv/bin/python" -c "import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2).close()" "$address" "$port" 2>/dev/null; }
+    relay_answers && exit 0
     setsid nohup "$root/.venv/bin/python" "$root/lab/files/tcp_forward.py" "$address" "$port" 127.0.0.1 "$port" \
       >"$root/.lab/moto-$port-relay.log" 2>&1 </dev/null &
     echo $! >"$relay_pidfile"
+    for _ in $(seq 1 20); do relay_answers && break; sleep 0.25; done
+    relay_answers || { echo "the relay did not start; see .lab/moto-$port-relay.log" >&2; exit 1; }
     echo "moto: also on http://$address:$port"
     ;;
   stop)
-    if [ -f "$relay_pidfile" ]; then
-      kill "$(cat "$relay_pidfile")" 2>/dev/null || true
-      rm -f "$relay_pidfile"
-    fi
-    if [ -f "$pidfile" ]; then
-      kill "$(cat "$pidfile")" 2>/dev/null && echo "moto: stopped"
-      rm -f "$pidfile"
-    fi
+    # By pid file, and any other lab endpoint on this port (one started from
+    # another checkout of the project, say), so its state does not leak
+    # into the next lab.
+    for f in "$relay_pidfile" "$pidfile"; do
+      [ -f "$f" ] && { kill "$(cat "$f")" 2>/dev/null || true; rm -f "$f"; }
+    done
+    pkill -f "lab/files/tcp_forward.py [0-9.]+ $port 127.0.0.1 $port" || true
+    if pkill -f "moto_server -H 127.0.0.1 -p $port\$"; then echo "moto: stopped"; fi
     ;;
   *) echo "usage: $0 start|expose ADDRESS|stop [PORT]" >&2; exit 2 ;;
 esac
