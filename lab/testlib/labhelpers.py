@@ -148,3 +148,81 @@ def assert_refused_before_any_change(host, hostname, extra_vars, message, watche
     assert message in " ".join(out.split()), out
     assert recap[hostname]["changed"] == 0, out
     assert host.file(watched_file).sha256sum == digest
+
+
+def moto_ec2():
+    """boto3 EC2 client of the running lab's local AWS endpoint."""
+    import boto3
+    return boto3.client("ec2", region_name="ap-northeast-2",
+                        endpoint_url="http://127.0.0.1:" + os.environ.get("LAB_MOTO_PORT", "5005"),
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def live_instances(ec2, name):
+    """IDs of the instances called `name` that are not terminated."""
+    res = ec2.describe_instances(Filters=[
+        {"Name": "tag:Name", "Values": [name]},
+        {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])
+    return [i["InstanceId"] for r in res["Reservations"] for i in r["Instances"]]
+
+
+class InstancePower:
+    """The lab's hypervisor stand-in: while active, starts a lab container
+    as soon as moto reports an instance of that name running (moto has no
+    machines; recover.yml starts the instance, this boots its container)."""
+
+    def __init__(self, ec2, name, container=None, timeout=600):
+        import threading
+        self.ec2, self.name, self.container, self.timeout = ec2, name, container or name, timeout
+        self.booted_at = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _running(self):
+        res = self.ec2.describe_instances(Filters=[
+            {"Name": "tag:Name", "Values": [self.name]},
+            {"Name": "instance-state-name", "Values": ["running"]}])
+        return any(r["Instances"] for r in res["Reservations"])
+
+    def _run(self):
+        deadline = time.monotonic() + self.timeout
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            if self._running():
+                docker("start", self.container)
+                self.booted_at = time.monotonic()
+                return
+            time.sleep(1)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def replace_machine(*names, keep_images=True, timeout=300):
+    """The lab's stand-in for replacement instances' first boot: each
+    container in `names` is removed and created again from the lab's host
+    image (a new root disk: no Docker, no stack, no data, a new SSH host key)
+    by lab/up.yml, which also authorizes the admin key and records the new
+    host key, as cloud-init and the console output do on EC2. keep_images
+    keeps a nested engine's image store (the lab has no registry to pull the
+    stand-in images from: a club AMI with the images baked in); its
+    containers, volumes and networks are wiped."""
+    for name in names:
+        volume = f"{name}-var-lib-docker"
+        docker("rm", "-f", name)
+        if docker("volume", "inspect", volume, check=False).returncode != 0:
+            continue  # no nested engine (the NAT)
+        if keep_images:
+            docker("run", "--rm", "-v", f"{volume}:/d", os.environ["LAB_IMAGE_BASE"],
+                   "sh", "-c", "rm -rf /d/containers /d/volumes /d/network /d/buildkit /d/runtimes")
+        else:
+            docker("volume", "rm", "-f", volume)
+    root = os.environ["PROJECT_ROOT"]
+    res = subprocess.run(["ansible-playbook", "-i", "localhost,", "lab/up.yml"], cwd=root,
+                         env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(root, "ansible.cfg"), ANSIBLE_NOCOLOR="1"),
+                         capture_output=True, text=True, timeout=timeout)
+    assert res.returncode == 0, res.stdout + res.stderr
