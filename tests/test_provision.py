@@ -222,6 +222,68 @@ def test_devhost_role_may_use_the_backup_prefix_and_nothing_else(moto, provision
     assert [r["RoleName"] for r in profile["Roles"]] == [PROFILE]
 
 
+ALERT_TYPES = ["EC2 Spot Instance Interruption Warning", "EC2 Instance Rebalance Recommendation",
+               "EC2 Instance State-change Notification"]
+
+
+def test_alerts_go_to_the_admins_topic_for_the_projects_instances_only(moto, provisioned):
+    events, sqs, sns = moto.client("events"), moto.client("sqs"), moto.client("sns")
+    rule = events.describe_rule(Name=f"{PREFIX}-alerts")
+    pattern = json.loads(rule["EventPattern"])
+    ids = {i["InstanceId"] for i in instances(provisioned).values()}
+    assert pattern["source"] == ["aws.ec2"]
+    assert sorted(pattern["detail-type"]) == sorted(ALERT_TYPES)
+    assert set(pattern["detail"]["instance-id"]) == ids and len(ids) == 2
+    topic = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f":{PREFIX}-alerts")]
+    assert [t["Arn"] for t in events.list_targets_by_rule(Rule=f"{PREFIX}-alerts")["Targets"]] == topic
+    policy = json.loads(sns.get_topic_attributes(TopicArn=topic[0])["Attributes"]["Policy"])
+    assert [(s["Principal"], s["Action"], s["Resource"]) for s in policy["Statement"]] == [
+        ({"Service": "events.amazonaws.com"}, "sns:Publish", topic[0])]
+    # What the rule's pattern lets through, seen on a queue: moto cannot
+    # deliver to SNS targets, so a probe rule with the same pattern, on an
+    # event bus of its own, feeds one.
+    queue = sqs.create_queue(QueueName="alert-probe")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.create_event_bus(Name="alert-probe")
+    events.put_rule(Name="alert-probe", EventBusName="alert-probe", EventPattern=rule["EventPattern"])
+    events.put_targets(Rule="alert-probe", EventBusName="alert-probe", Targets=[{"Id": "probe", "Arn": arn}])
+    try:
+        dev = instances(provisioned)[f"{PREFIX}-devhost"]["InstanceId"]
+        sent = [("aws.ec2", kind, dev) for kind in ALERT_TYPES] + [
+            ("aws.ec2", "EC2 Spot Instance Interruption Warning", "i-0123456789abcdef0"),  # not ours
+            ("aws.ec2", "EC2 AMI State Change", dev),  # not a type the admins get
+            ("aws.autoscaling", "EC2 Instance State-change Notification", dev)]
+        events.put_events(Entries=[{"Source": src, "DetailType": kind, "EventBusName": "alert-probe",
+                                    "Detail": json.dumps({"instance-id": iid, "instance-action": "stop"})}
+                                   for src, kind, iid in sent])
+        got = []
+        for _ in range(5):
+            got += sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        kinds = sorted(json.loads(m["Body"])["detail-type"] for m in got)
+        assert kinds == sorted(ALERT_TYPES)
+    finally:
+        events.remove_targets(Rule="alert-probe", EventBusName="alert-probe", Ids=["probe"])
+        events.delete_rule(Name="alert-probe", EventBusName="alert-probe")
+        events.delete_event_bus(Name="alert-probe")
+        sqs.delete_queue(QueueUrl=queue)
+
+
+def test_alert_emails_are_subscribed_and_checked(moto, provisioned):
+    sns = moto.client("sns")
+    rc, out, _ = moto.playbook("playbooks/provision.yml", "--tags", "aws_alerts",
+                               extra_vars={"aws_infra_alert_emails": ["admins@example.org"]})
+    assert rc == 0, out
+    subs = sns.list_subscriptions()["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subs if s["TopicArn"].endswith(f":{PREFIX}-alerts")] == [
+        ("email", "admins@example.org")]
+    rc, out, _ = moto.playbook("playbooks/provision.yml", "--tags", "aws_alerts",
+                               extra_vars={"aws_infra_alert_emails": ["not-an-address"]})
+    assert rc != 0 and "aws_infra_alert_emails: 'not-an-address' is not an e-mail address" in out
+    rc, out, _ = moto.playbook("playbooks/provision.yml", "--tags", "aws_alerts")
+    assert rc == 0, out
+    assert not [s for s in sns.list_subscriptions()["Subscriptions"] if s["TopicArn"].endswith(f":{PREFIX}-alerts")]
+
+
 def test_second_run_changes_nothing(moto, provisioned):
     before = {n: i["InstanceId"] for n, i in instances(provisioned).items()}
     rc, out, recap = moto.playbook("playbooks/provision.yml")
@@ -264,6 +326,33 @@ def test_teardown_without_confirmation_does_nothing(moto, provisioned):
     assert len(provisioned.describe_addresses()["Addresses"]) == 1
 
 
+def test_provisioning_leaves_a_stopped_spot_dev_host_to_ec2(moto, provisioned):
+    """EC2 alone restarts a Spot instance it stopped: provision.yml must not
+    call StartInstances on it (nor launch a second dev host) and still
+    provisions everything else. The dev host is replaced here by a Spot
+    instance (moto gives launch-template instances no Spot lifecycle)."""
+    dev = instances(provisioned)[f"{PREFIX}-devhost"]
+    provisioned.terminate_instances(InstanceIds=[dev["InstanceId"]])
+    spot = provisioned.run_instances(
+        ImageId=dev["ImageId"], InstanceType="t4g.medium", MinCount=1, MaxCount=1, SubnetId=dev["SubnetId"],
+        InstanceMarketOptions={"MarketType": "spot", "SpotOptions": {
+            "SpotInstanceType": "persistent", "InstanceInterruptionBehavior": "stop"}},
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [
+            {"Key": k, "Value": v} for k, v in dict(TAGS, Name=f"{PREFIX}-devhost", Role="devhost").items()]}],
+    )["Instances"][0]["InstanceId"]
+    provisioned.stop_instances(InstanceIds=[spot])
+    nat = instances(provisioned)[f"{PREFIX}-nat"]["InstanceId"]
+    provisioned.stop_instances(InstanceIds=[nat])
+    rc, out, _ = moto.playbook("playbooks/provision.yml")
+    assert rc == 0, out
+    assert f"The dev host {spot} is a Spot instance and is stopped" in " ".join(out.split()), out
+    now = instances(provisioned)
+    assert now[f"{PREFIX}-devhost"]["InstanceId"] == spot
+    assert now[f"{PREFIX}-devhost"]["State"]["Name"] == "stopped"
+    # Everything else was still provisioned: the on-demand NAT runs again.
+    assert now[f"{PREFIX}-nat"]["State"]["Name"] == "running"
+
+
 def test_teardown_leaves_nothing_billable_and_keeps_the_backups(moto, provisioned):
     s3 = moto.client("s3")
     s3.put_object(Bucket=BUCKET, Key="mysql/20261127T000000Z.sql.gz", Body=b"a backup")
@@ -285,6 +374,8 @@ def test_teardown_leaves_nothing_billable_and_keeps_the_backups(moto, provisione
     assert not groups & {f"{PREFIX}-nat-sg", f"{PREFIX}-devhost-sg"}
     assert provisioned.describe_launch_templates(
         Filters=[{"Name": "launch-template-name", "Values": [f"{PREFIX}-devhost-lt"]}])["LaunchTemplates"] == []
+    assert f"{PREFIX}-alerts" not in [r["Name"] for r in moto.client("events").list_rules()["Rules"]]
+    assert not [t for t in moto.client("sns").list_topics()["Topics"] if t["TopicArn"].endswith(f":{PREFIX}-alerts")]
     rt = provisioned.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": ["itsupport-private-rt"]}])["RouteTables"][0]
     dests = {r["DestinationCidrBlock"] for r in rt["Routes"]}
     assert "0.0.0.0/0" not in dests and "192.168.100.0/24" in dests
