@@ -14,6 +14,7 @@ from conftest import ROOT
 from test_provision import instances
 
 DOCUMENTED = {"provision", "aws_backup", "aws_network", "aws_security_groups", "aws_nat", "aws_devhost",
+              "aws_alerts",
               "nat_instance", "docker", "app_stack", "db_backup"}
 
 
