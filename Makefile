@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONPATH := $(CURDIR)/lab/testlib
 
-.PHONY: help bootstrap images lint unit molecule test lab lab-down benchmark benchmark-backup
+.PHONY: help bootstrap images lint unit molecule test lab lab-down benchmark benchmark-backup benchmark-recover
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,3 +43,6 @@ benchmark: images ## Time cold and warm runs; writes docs/benchmarks.md figures 
 
 benchmark-backup: ## Time the database backups, restores and the Spot notice path (lab up)
 	@scripts/benchmark-backup.sh
+
+benchmark-recover: ## Time each recovery path of the dev host, RTO side by side (lab up; replaces the dev host)
+	@python scripts/benchmark_recover.py

@@ -217,7 +217,7 @@ def replace_machine(*names, keep_images=True, timeout=300):
         if docker("volume", "inspect", volume, check=False).returncode != 0:
             continue  # no nested engine (the NAT)
         if keep_images:
-            docker("run", "--rm", "-v", f"{volume}:/d", os.environ["LAB_IMAGE_BASE"],
+            docker("run", "--rm", "-v", f"{volume}:/d", lab_image("LAB_IMAGE_BASE"),
                    "sh", "-c", "rm -rf /d/containers /d/volumes /d/network /d/buildkit /d/runtimes")
         else:
             docker("volume", "rm", "-f", volume)
@@ -226,3 +226,12 @@ def replace_machine(*names, keep_images=True, timeout=300):
                          env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(root, "ansible.cfg"), ANSIBLE_NOCOLOR="1"),
                          capture_output=True, text=True, timeout=timeout)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def lab_image(variable):
+    """A lab image's name (lab/images/build.sh): from the environment, else
+    from .lab/images.env under PROJECT_ROOT."""
+    if variable in os.environ:
+        return os.environ[variable]
+    with open(os.path.join(os.environ["PROJECT_ROOT"], ".lab/images.env")) as env:
+        return dict(line.strip().split("=", 1) for line in env if "=" in line)[variable]
