@@ -1,6 +1,7 @@
 """playbooks/provision.yml and teardown.yml against a local moto server,
 checked through boto3: the AWS state must be what was asked."""
 
+import concurrent.futures
 import json
 import subprocess
 
@@ -284,17 +285,28 @@ def test_alert_emails_are_subscribed_and_checked(moto, provisioned):
     assert not [s for s in sns.list_subscriptions()["Subscriptions"] if s["TopicArn"].endswith(f":{PREFIX}-alerts")]
 
 
-def test_second_run_changes_nothing(moto, provisioned):
+@pytest.fixture(scope="module")
+def no_change_runs(moto, provisioned):
+    """A second run and a --check --diff run, started together (neither
+    changes anything)."""
     before = {n: i["InstanceId"] for n, i in instances(provisioned).items()}
-    rc, out, recap = moto.playbook("playbooks/provision.yml")
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        second = pool.submit(moto.playbook, "playbooks/provision.yml")
+        check = pool.submit(moto.playbook, "playbooks/provision.yml", "--check", "--diff")
+        return {"before": before, "second": second.result(), "check": check.result()}
+
+
+def test_second_run_changes_nothing(moto, provisioned, no_change_runs):
+    before = no_change_runs["before"]
+    rc, out, recap = no_change_runs["second"]
     assert rc == 0, out
     assert recap["localhost"]["changed"] == 0, out
     assert {n: i["InstanceId"] for n, i in instances(provisioned).items()} == before
     assert len(provisioned.describe_addresses()["Addresses"]) == 1
 
 
-def test_check_mode_changes_nothing(moto, provisioned):
-    rc, out, recap = moto.playbook("playbooks/provision.yml", "--check", "--diff")
+def test_check_mode_changes_nothing(moto, provisioned, no_change_runs):
+    rc, out, recap = no_change_runs["check"]
     assert rc == 0, out
     assert recap["localhost"]["changed"] == 0, out
 
@@ -326,6 +338,25 @@ def test_teardown_without_confirmation_does_nothing(moto, provisioned):
     assert len(provisioned.describe_addresses()["Addresses"]) == 1
 
 
+def test_a_launch_template_change_applies_at_the_next_replacement(moto, provisioned):
+    """A new instance type goes into a new launch template version; the
+    running dev host keeps what it was launched with, and the run says so."""
+    dev = instances(provisioned)[f"{PREFIX}-devhost"]
+    try:
+        rc, out, _ = moto.playbook("playbooks/provision.yml", "--tags", "aws_devhost",
+                                   extra_vars={"aws_infra_devhost_instance_type": "t4g.large"})
+        assert rc == 0, out
+        assert "keeps its instance type and volume; the change applies at the next replacement" in " ".join(out.split())
+        latest = provisioned.describe_launch_template_versions(
+            LaunchTemplateName=f"{PREFIX}-devhost-lt", Versions=["$Latest"])["LaunchTemplateVersions"][0]
+        assert latest["LaunchTemplateData"]["InstanceType"] == "t4g.large"
+        now = instances(provisioned)[f"{PREFIX}-devhost"]
+        assert (now["InstanceId"], now["InstanceType"]) == (dev["InstanceId"], "t4g.medium")
+    finally:
+        rc, out, _ = moto.playbook("playbooks/provision.yml", "--tags", "aws_devhost")
+        assert rc == 0, out
+
+
 def test_provisioning_leaves_a_stopped_spot_dev_host_to_ec2(moto, provisioned):
     """EC2 alone restarts a Spot instance it stopped: provision.yml must not
     call StartInstances on it (nor launch a second dev host) and still
@@ -343,7 +374,7 @@ def test_provisioning_leaves_a_stopped_spot_dev_host_to_ec2(moto, provisioned):
     provisioned.stop_instances(InstanceIds=[spot])
     nat = instances(provisioned)[f"{PREFIX}-nat"]["InstanceId"]
     provisioned.stop_instances(InstanceIds=[nat])
-    rc, out, _ = moto.playbook("playbooks/provision.yml")
+    rc, out, _ = moto.playbook("playbooks/provision.yml", "--tags", "aws_nat,aws_devhost")
     assert rc == 0, out
     assert f"The dev host {spot} is a Spot instance and is stopped" in " ".join(out.split()), out
     now = instances(provisioned)

@@ -80,6 +80,9 @@ def test_a_healthy_environment_is_left_alone(ec2):
     assert all(counts["changed"] == 0 for counts in res.recap.values()), res.output
     assert "found: running, stack healthy | action: none" in res.summary, res.summary
     assert live_instances(ec2, DEVHOST) == before
+    check = recover("--check", "--diff")
+    assert check.returncode == 0, check.output
+    assert all(counts["changed"] == 0 for counts in check.recap.values()), check.output
 
 
 def test_two_live_dev_hosts_are_refused_and_named(ec2):
