@@ -122,7 +122,7 @@ if [[ $what == all || $what == lint ]]; then
 fi
 if [[ $what == all ]]; then
   # pytest alongside the role scenarios, then the site scenario alone.
-  stage_start "pytest tests/" pytest -q -p no:cacheprovider --durations=10 tests/
+  stage_start "pytest tests/" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 tests/
   for s in $(scenarios); do
     [[ $s == roles/* ]] && stage "molecule ${s}" molecule_scenario "$s"
   done
@@ -132,7 +132,7 @@ if [[ $what == all ]]; then
   done
 fi
 if [[ $what == unit ]]; then
-  stage "pytest tests/" pytest -q -p no:cacheprovider --durations=10 tests/
+  stage "pytest tests/" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 tests/
 fi
 if [[ $what == molecule ]]; then
   for s in $(scenarios); do

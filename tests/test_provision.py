@@ -4,6 +4,7 @@ checked through boto3: the AWS state must be what was asked."""
 import concurrent.futures
 import json
 import subprocess
+import threading
 
 import pytest
 
@@ -338,50 +339,83 @@ def test_teardown_without_confirmation_does_nothing(moto, provisioned):
     assert len(provisioned.describe_addresses()["Addresses"]) == 1
 
 
-def test_a_launch_template_change_applies_at_the_next_replacement(moto, provisioned):
-    """A new instance type goes into a new launch template version; the
-    running dev host keeps what it was launched with, and the run says so."""
-    dev = instances(provisioned)[f"{PREFIX}-devhost"]
+RECOVER_HARNESS = """
+- name: Run one action of the recover role with a given plan
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  module_defaults:
+    group/amazon.aws.aws:
+      region: "{{ recover_region }}"
+      endpoint_url: "{{ recover_endpoint_url }}"
+      access_key: testing
+      secret_key: testing
+  tasks:
+    - name: Run the action
+      ansible.builtin.include_role:
+        name: recover
+        tasks_from: "{{ recover_plan.action }}"
+"""
+
+
+def recover_action(moto, tmp_path, plan, **extra):
+    """One of recover.yml's AWS actions (roles/recover/tasks/<action>.yml)
+    on a plan the decision table would give for a Spot state moto cannot
+    produce (held by EC2, relaunched untagged)."""
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "harness.yml").write_text(RECOVER_HARNESS)
+    (tmp_path / "group_vars").symlink_to(ROOT / "group_vars")
+    plan = dict({"found": "", "request_id": "", "reason": "", "instances": [], "stopped_minutes": 0}, **plan)
+    return moto.playbook(str(tmp_path / "harness.yml"), extra_vars=dict(extra, recover_plan=plan))
+
+
+def ec2_restarts_it_later(ec2, iid, after=4):
+    """Stands in for EC2 starting a Spot instance again when capacity returns."""
+    timer = threading.Timer(after, ec2.start_instances, kwargs={"InstanceIds": [iid]})
+    timer.start()
+    return timer
+
+
+def test_recover_waits_for_ec2_to_restart_the_dev_host_and_never_starts_it(moto, provisioned, tmp_path):
+    dev = instances(provisioned)[f"{PREFIX}-devhost"]["InstanceId"]
+    provisioned.stop_instances(InstanceIds=[dev])
+    plan = {"action": "wait", "instance_id": dev, "found": "stopped by EC2 (instance-stopped-no-capacity)"}
+    # Nothing to wait for: it says so, and leaves the instance stopped.
+    rc, out, _ = recover_action(moto, tmp_path / "a", plan, recover_wait_minutes=0)
+    assert rc != 0
+    assert f"EC2 still holds the dev host {dev} stopped" in " ".join(out.split())
+    assert "nothing was forced" in " ".join(out.split())
+    assert instances(provisioned)[f"{PREFIX}-devhost"]["State"]["Name"] == "stopped"
+    # EC2 brings it back during the wait: the wait ends as soon as it runs.
+    timer = ec2_restarts_it_later(provisioned, dev)
     try:
-        rc, out, _ = moto.playbook("playbooks/provision.yml", "--tags", "aws_devhost",
-                                   extra_vars={"aws_infra_devhost_instance_type": "t4g.large"})
-        assert rc == 0, out
-        assert "keeps its instance type and volume; the change applies at the next replacement" in " ".join(out.split())
-        latest = provisioned.describe_launch_template_versions(
-            LaunchTemplateName=f"{PREFIX}-devhost-lt", Versions=["$Latest"])["LaunchTemplateVersions"][0]
-        assert latest["LaunchTemplateData"]["InstanceType"] == "t4g.large"
-        now = instances(provisioned)[f"{PREFIX}-devhost"]
-        assert (now["InstanceId"], now["InstanceType"]) == (dev["InstanceId"], "t4g.medium")
+        rc, out, recap = recover_action(moto, tmp_path / "b", plan, recover_wait_minutes=2)
     finally:
-        rc, out, _ = moto.playbook("playbooks/provision.yml", "--tags", "aws_devhost")
-        assert rc == 0, out
-
-
-def test_provisioning_leaves_a_stopped_spot_dev_host_to_ec2(moto, provisioned):
-    """EC2 alone restarts a Spot instance it stopped: provision.yml must not
-    call StartInstances on it (nor launch a second dev host) and still
-    provisions everything else. The dev host is replaced here by a Spot
-    instance (moto gives launch-template instances no Spot lifecycle)."""
-    dev = instances(provisioned)[f"{PREFIX}-devhost"]
-    provisioned.terminate_instances(InstanceIds=[dev["InstanceId"]])
-    spot = provisioned.run_instances(
-        ImageId=dev["ImageId"], InstanceType="t4g.medium", MinCount=1, MaxCount=1, SubnetId=dev["SubnetId"],
-        InstanceMarketOptions={"MarketType": "spot", "SpotOptions": {
-            "SpotInstanceType": "persistent", "InstanceInterruptionBehavior": "stop"}},
-        TagSpecifications=[{"ResourceType": "instance", "Tags": [
-            {"Key": k, "Value": v} for k, v in dict(TAGS, Name=f"{PREFIX}-devhost", Role="devhost").items()]}],
-    )["Instances"][0]["InstanceId"]
-    provisioned.stop_instances(InstanceIds=[spot])
-    nat = instances(provisioned)[f"{PREFIX}-nat"]["InstanceId"]
-    provisioned.stop_instances(InstanceIds=[nat])
-    rc, out, _ = moto.playbook("playbooks/provision.yml", "--tags", "aws_nat,aws_devhost")
+        timer.join()
     assert rc == 0, out
-    assert f"The dev host {spot} is a Spot instance and is stopped" in " ".join(out.split()), out
-    now = instances(provisioned)
-    assert now[f"{PREFIX}-devhost"]["InstanceId"] == spot
-    assert now[f"{PREFIX}-devhost"]["State"]["Name"] == "stopped"
-    # Everything else was still provisioned: the on-demand NAT runs again.
-    assert now[f"{PREFIX}-nat"]["State"]["Name"] == "running"
+    assert recap["localhost"]["changed"] == 0, out
+    assert instances(provisioned)[f"{PREFIX}-devhost"]["State"]["Name"] == "running"
+
+
+def test_recover_starts_a_dev_host_a_person_stopped(moto, provisioned, tmp_path):
+    dev = instances(provisioned)[f"{PREFIX}-devhost"]["InstanceId"]
+    provisioned.stop_instances(InstanceIds=[dev])
+    rc, out, _ = recover_action(moto, tmp_path, {"action": "start", "instance_id": dev})
+    assert rc == 0, out
+    assert instances(provisioned)[f"{PREFIX}-devhost"]["State"]["Name"] == "running"
+
+
+def test_recover_adopts_an_instance_the_spot_request_relaunched_untagged(moto, provisioned, tmp_path):
+    dev = instances(provisioned)[f"{PREFIX}-devhost"]
+    relaunched = provisioned.run_instances(ImageId=dev["ImageId"], InstanceType="t4g.medium", MinCount=1, MaxCount=1,
+                                           SubnetId=dev["SubnetId"])["Instances"][0]["InstanceId"]
+    try:
+        rc, out, _ = recover_action(moto, tmp_path, {"action": "adopt", "instance_id": relaunched})
+        assert rc == 0, out
+        got = tags(provisioned.describe_instances(InstanceIds=[relaunched])["Reservations"][0]["Instances"][0])
+        assert got == dict(TAGS, Name=f"{PREFIX}-devhost", Role="devhost")
+    finally:
+        provisioned.terminate_instances(InstanceIds=[relaunched])
 
 
 def test_teardown_leaves_nothing_billable_and_keeps_the_backups(moto, provisioned):
