@@ -58,3 +58,33 @@ def test_provisioning_leaves_a_stopped_spot_dev_host_to_ec2(moto, provisioned):
     assert now[f"{PREFIX}-devhost"]["State"]["Name"] == "stopped"
     # Everything else was still provisioned: the on-demand NAT runs again.
     assert now[f"{PREFIX}-nat"]["State"]["Name"] == "running"
+
+
+def test_recover_replaces_a_dev_host_ec2_holds_stopped(moto, provisioned, tmp_path):
+    """recover.yml's replace action (a dev host EC2 has held stopped longer
+    than recover_replace_if_stopped_for) on the plan the decision table gives
+    for it: the root volume is kept as a snapshot, the held instance loses
+    the dev host's name, a new dev host is launched from the template."""
+    from test_provision import recover_action
+    old = instances(provisioned)[f"{PREFIX}-devhost"]
+    provisioned.terminate_instances(InstanceIds=[old["InstanceId"]])  # the previous test's Spot host
+    rc, out, _ = moto.playbook("playbooks/provision.yml", "--tags", "aws_devhost")
+    assert rc == 0, out
+    held = instances(provisioned)[f"{PREFIX}-devhost"]
+    provisioned.stop_instances(InstanceIds=[held["InstanceId"]])
+    root = [m for m in held["BlockDeviceMappings"] if m["DeviceName"] == held["RootDeviceName"]][0]
+    # What ec2_instance_info reported about it (the fields replace.yml reads).
+    tagged = {"instances": [{"instance_id": held["InstanceId"], "root_device_name": held["RootDeviceName"],
+                             "block_device_mappings": [{"device_name": root["DeviceName"],
+                                                        "ebs": {"volume_id": root["Ebs"]["VolumeId"]}}]}]}
+    plan = {"action": "replace", "instance_id": held["InstanceId"], "stopped_minutes": 75,
+            "found": "stopped by EC2 (instance-stopped-no-capacity) for 75 min"}
+    rc, out, _ = recover_action(moto, tmp_path, plan, __recover_tagged=tagged)
+    assert rc == 0, out
+    snaps = provisioned.describe_snapshots(Filters=[{"Name": "volume-id", "Values": [root["Ebs"]["VolumeId"]]}])
+    assert len(snaps["Snapshots"]) == 1
+    assert {t["Key"]: t["Value"] for t in snaps["Snapshots"][0]["Tags"]}["InstanceId"] == held["InstanceId"]
+    now = instances(provisioned)
+    assert now[f"{PREFIX}-devhost-replaced"]["InstanceId"] == held["InstanceId"]
+    assert now[f"{PREFIX}-devhost"]["InstanceId"] != held["InstanceId"]
+    assert now[f"{PREFIX}-devhost"]["State"]["Name"] == "running"
