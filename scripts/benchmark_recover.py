@@ -69,6 +69,7 @@ def main():
     print("| path | wall time | AWS side | dev host: probe, converge, restore | recover.yml's line |")
     print("|---|---|---|---|---|")
     for label, total, aws, dev_side, line in rows:
+        line = line.replace("|", "\\|")
         print(f"| {label} | {total:.0f} s | {aws} s | {dev_side} s | `{line}` |")
 
 
