@@ -331,12 +331,39 @@ def test_inventory_groups_by_role_and_skips_stopped_instances(moto, provisioned)
         provisioned.start_instances(InstanceIds=[dev])
 
 
-def test_teardown_without_confirmation_does_nothing(moto, provisioned):
+def test_teardown_without_confirmation_lists_and_does_nothing(moto, provisioned):
+    """Without -e aws_infra_teardown_confirm and no one at the prompt (no
+    terminal), the list is printed and nothing is removed."""
     rc, out, recap = moto.playbook("playbooks/teardown.yml")
     assert rc != 0
     assert "aws_infra_teardown_confirm" in out
-    assert len(instances(provisioned, states=("running",))) == 2
+    running = instances(provisioned, states=("running",))
+    assert len(running) == 2
+    for inst in running.values():
+        assert inst["InstanceId"] in out, f"{inst['InstanceId']} is not in the list shown before the prompt"
+    assert provisioned.describe_addresses()["Addresses"][0]["PublicIp"] in out
     assert len(provisioned.describe_addresses()["Addresses"]) == 1
+
+
+@pytest.fixture
+def foreign(provisioned):
+    """What someone else runs in the club's VPC: an instance tagged with the
+    club's Project and Environment but not made by this project, and a route
+    table of its own whose default route goes through that instance's network
+    interface. Teardown must leave both alone."""
+    ec2 = provisioned
+    private = ec2.describe_subnets(Filters=[{"Name": "tag:Name", "Values": ["itsupport-private-a"]}])["Subnets"][0]
+    inst = ec2.run_instances(ImageId="ami-0d1e5a13a7e64a2b1", InstanceType="t4g.nano", MinCount=1, MaxCount=1,
+                             SubnetId=private["SubnetId"], TagSpecifications=[{
+                                 "ResourceType": "instance",
+                                 "Tags": [{"Key": "Name", "Value": "club-website"},
+                                          {"Key": "Project", "Value": "itsupport"},
+                                          {"Key": "Environment", "Value": "dev"}]}])["Instances"][0]
+    eni = inst["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    rt = ec2.create_route_table(VpcId=private["VpcId"])["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=rt, DestinationCidrBlock="0.0.0.0/0", NetworkInterfaceId=eni)
+    yield {"instance": inst["InstanceId"], "route_table": rt, "eni": eni}
+    ec2.terminate_instances(InstanceIds=[inst["InstanceId"]])
 
 
 RECOVER_HARNESS = """
@@ -418,7 +445,7 @@ def test_recover_adopts_an_instance_the_spot_request_relaunched_untagged(moto, p
         provisioned.terminate_instances(InstanceIds=[relaunched])
 
 
-def test_teardown_leaves_nothing_billable_and_keeps_the_backups(moto, provisioned):
+def test_teardown_leaves_nothing_billable_keeps_the_backups_and_touches_nothing_else(moto, provisioned, foreign):
     s3 = moto.client("s3")
     s3.put_object(Bucket=BUCKET, Key="mysql/20261127T000000Z.sql.gz", Body=b"a backup")
     rc, out, recap = moto.playbook("playbooks/teardown.yml", extra_vars={"aws_infra_teardown_confirm": PREFIX})
@@ -429,7 +456,11 @@ def test_teardown_leaves_nothing_billable_and_keeps_the_backups(moto, provisione
     assert PROFILE not in roles
     profiles = moto.client("iam").list_instance_profiles()["InstanceProfiles"]
     assert PROFILE not in [p["InstanceProfileName"] for p in profiles]
-    assert instances(provisioned) == {}
+    assert list(instances(provisioned)) == ["club-website"], "teardown reached an instance it did not make"
+    assert foreign["instance"] not in out
+    route = [r for r in provisioned.describe_route_tables(RouteTableIds=[foreign["route_table"]])["RouteTables"][0]["Routes"]
+             if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
+    assert route and route[0].get("NetworkInterfaceId") == foreign["eni"], "teardown removed a route it did not make"
     assert provisioned.describe_addresses()["Addresses"] == []
     assert provisioned.describe_volumes(Filters=[{"Name": "status", "Values": ["available"]}])["Volumes"] == []
     open_requests = provisioned.describe_spot_instance_requests(

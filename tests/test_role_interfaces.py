@@ -89,7 +89,7 @@ REQUIRED_SAMPLES = {
                   "db_backup_db_root_password": "pw"},
     "aws_infra": {"aws_infra_admin_cidrs": ["203.0.113.10/32"], "aws_infra_key_name": "itsupport-admin"},
     "recover": {"recover_devhost_name": "itsupport-dev-devhost", "recover_nat_name": "itsupport-dev-nat"},
-    "nat_instance": {"nat_instance_private_cidrs": ["10.20.2.0/24"], "nat_instance_admin_cidrs": ["203.0.113.10/32"]},
+    "nat_instance": {"nat_instance_private_cidrs": ["10.20.2.0/24"]},
     "app_stack": {
         "app_stack_db_root_password": "pw",
         "app_stack_db_users": [{"name": "council", "password": "pw", "databases": ["council"]}],

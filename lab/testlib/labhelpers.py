@@ -235,3 +235,27 @@ def lab_image(variable):
         return os.environ[variable]
     with open(os.path.join(os.environ["PROJECT_ROOT"], ".lab/images.env")) as env:
         return dict(line.strip().split("=", 1) for line in env if "=" in line)[variable]
+
+
+def bad_inputs(suite):
+    """The refused-input cases of one suite from tests/bad_inputs.yml (the
+    README's table is made from that file), as pytest parameters
+    (extra_vars, message)."""
+    import pathlib
+
+    import pytest
+    import yaml
+    root = pathlib.Path(__file__).resolve().parents[2]
+    cases = yaml.safe_load((root / "tests/bad_inputs.yml").read_text())
+    return [pytest.param(c["vars"], c["message"], id=f"{'+'.join(c['vars'])}-{n}")
+            for n, c in enumerate(cases) if c["suite"] == suite]
+
+
+def tcp_open(host, address, port, timeout=3):
+    """Whether a TCP connection from inside host to address:port is accepted."""
+    code = ("import socket, sys\n"
+            "try:\n"
+            "    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3])).close()\n"
+            "except OSError:\n"
+            "    sys.exit(1)\n")
+    return host.run("python3 -c %s %s %s %s", code, address, str(port), str(timeout)).rc == 0

@@ -213,10 +213,33 @@ def test_aws_side_holds_what_provisioning_promised(ec2):
             assert not (perm.get("FromPort", -1) <= 3306 <= perm.get("ToPort", -1)), group["GroupName"]
 
 
+def ssh_sources(ec2, group_name):
+    group = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [group_name]}])["SecurityGroups"][0]
+    return sorted(r["CidrIp"] for p in group["IpPermissions"] if p.get("FromPort") == 22 for r in p.get("IpRanges", []))
+
+
+def test_an_admin_who_moved_is_not_locked_out(ec2, nat):
+    """The admins' address changes (admin_cidrs no longer holds the address
+    the controller connects from, as when the club's admin moves): the
+    security group takes the new list over the AWS API, and the NAT, still
+    reached over SSH, converges; its own firewall never held the old list."""
+    moved = ["198.51.100.7/32"]
+    try:
+        res = ansible("ansible-playbook", "site.yml", "--tags", "aws_security_groups,nat_instance",
+                      "-e", json.dumps({"admin_cidrs": moved}))
+        assert res.returncode == 0, res.output
+        assert ssh_sources(ec2, "itsupport-dev-nat-sg") == moved
+        assert CONTROLLER not in nat.check_output("iptables -S INPUT"), "the NAT's firewall names an admin address"
+    finally:
+        res = ansible("ansible-playbook", "site.yml", "--tags", "aws_security_groups")
+        assert res.returncode == 0, res.output
+    assert ssh_sources(ec2, "itsupport-dev-nat-sg") == ["10.20.1.0/24"]
+
+
 HALLMARKS = {
-    "nat_instance": "nat_instance : Apply the IPv4 rules to the running firewall",
+    "nat_instance": "nat_instance : Apply the candidate rules to the running firewall, ipv4",
     "docker": "docker : Write /etc/docker/daemon.json",
-    "app_stack": "app_stack : Start the apps and wait until every service is healthy",
+    "app_stack": "app_stack : Run docker compose up and wait, every service",
     "db_backup": "db_backup : Start the backup timer",
     "provision": "aws_infra : Run the dev host from the launch template",
 }

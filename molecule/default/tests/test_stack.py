@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from labhelpers import http_get, lab_ansible, lab_host, restart_container, wait_for
+from labhelpers import bad_inputs, http_get, lab_ansible, lab_host, restart_container, wait_for
 
 HOST = "itsupport-dev-devhost"
 STACK = "/opt/itsupport/stack"
@@ -124,6 +124,54 @@ def test_dump_imported_once_and_taken_out_of_the_init_path(host):
     assert members[:3] == ["Ada", "Grace", "Linus"]
     assert members.count("Ada") == 1, "the dump was imported more than once"
     assert not host.file(f"{STACK}/initdb/dump.sql").exists
+    # The import finished: the last first-start script left its marker.
+    assert host.file(f"{STACK}/db/.itsupport-init-complete").exists
+
+
+def test_the_first_converge_showed_no_secret_or_member_data():
+    """The site scenario's converge (the stack's first start, importing the
+    RDS dump) and every later run log their -v --diff output (molecule.yml:
+    ANSIBLE_LOG_PATH, options diff and v). Neither the secrets nor the dump's
+    member rows appear in it."""
+    log = open(os.path.join(os.environ["PROJECT_ROOT"], ".lab/site-scenario-ansible.log")).read()
+    staged = log.split("TASK [app_stack : Stage the RDS dump for the database's first start]")
+    assert len(staged) > 1 and "changed: [itsupport-dev-devhost]" in staged[1].split("TASK [")[0], \
+        "the logged runs never staged the dump: the test proves nothing"
+    for name, value in SECRETS.items():
+        assert value not in log, f"the {name} secret appears in the -v --diff output"
+    for row in ("(1,'Ada')", "(2,'Grace')", "legacy_members` VALUES"):
+        assert row not in log, "the dump's member rows appear in the -v --diff output"
+
+
+def test_an_import_that_dies_halfway_stops_the_role_and_keeps_the_dump(host, tmp_path):
+    """A first start whose import fails halfway leaves a database that starts
+    and looks healthy (the entrypoint skips its init on the restart). The role
+    notices (no completion marker), stops with what to do, and keeps the dump.
+    The host is put back as it was afterwards."""
+    dump = tmp_path / "rds-dump.sql"
+    dump.write_text("CREATE DATABASE IF NOT EXISTS `homepage`;\nUSE `homepage`;\n"
+                    "CREATE TABLE `half_done` (`id` int);\nINSERT INTO `half_done` VALUES (1);\n"
+                    "THIS LINE IS NOT SQL;\nINSERT INTO `half_done` VALUES (2);\n")
+    compose = f"docker compose -f {STACK}/compose.yaml"
+    # The dev host as a replacement finds it: no data directory, no backup.
+    host.run_expect([0], f"{compose} down")
+    host.run_expect([0], f"mv {STACK}/db {STACK}/db.kept")
+    try:
+        res = converge_stack("-e", json.dumps({"app_stack_db_dump": str(dump), "app_stack_db_restore_bucket": ""}))
+        out = " ".join(res.output.split())
+        assert res.returncode != 0, res.output
+        assert "The first-start import of dump.sql did NOT complete" in out, res.output
+        assert host.file(f"{STACK}/initdb/dump.sql").exists, "the dump of a failed import was deleted"
+        # What the check guards against: the half-imported database is up.
+        half = host.run("docker exec -e MYSQL_PWD=%s itsupport-db-1 mysql -uroot -N -B -e %s",
+                        SECRETS["root"], "SELECT COUNT(*) FROM homepage.half_done")
+        assert half.stdout.strip() == "1", half.stdout + half.stderr
+    finally:
+        host.run(f"{compose} down")
+        host.run_expect([0], f"rm -rf {STACK}/db {STACK}/initdb/dump.sql && mv {STACK}/db.kept {STACK}/db")
+        host.run_expect([0], f"{compose} up -d")
+    wait_for(lambda: healthy(host), timeout=180, what="every service healthy again")
+    assert legacy_members(host)[:3] == ["Ada", "Grace", "Linus"]
 
 
 def test_rows_written_later_survive_a_converge(host):
@@ -152,14 +200,7 @@ def test_secrets_stay_out_of_output_files_and_compose(host):
         assert f.user == "root" and f.mode == 0o600, env
 
 
-@pytest.mark.parametrize("extra_vars, message", [
-    ({"app_stack_db_publish_address": "0.0.0.0"}, "app_stack_db_publish_address"),
-    ({"vault_app_stack_council_db_password": "it's"}, "contains a quote or a line break"),
-    ({"app_stack_db_port": 8080}, "publish ports must differ"),
-    ({"app_stack_network_subnet": "172.30.0.1/24"}, "app_stack_network_subnet must be an IPv4 network"),
-    ({"app_stack_db_dump": "/nonexistent/dump.sql"}, "app_stack_db_dump, when set, a file on the controller"),
-    ({"app_stack_apps": {"council": {"port": 8080, "publish_port": 8080}}}, "app_stack_apps.council: needs image"),
-])
+@pytest.mark.parametrize("extra_vars, message", bad_inputs("devhost"))
 def test_bad_input_fails_before_any_change(host, extra_vars, message):
     """Refused, naming the variable, before anything on the host changed."""
     digest = host.file(f"{STACK}/compose.yaml").sha256sum

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from labhelpers import (assert_check_mode_clean, assert_refused_before_any_change, load_image,
+from labhelpers import (assert_check_mode_clean, assert_refused_before_any_change, bad_inputs, load_image,
                         restart_container, run_playbook, scenario_playbook, wait_for)
 
 testinfra_hosts = ["dockerlab-devhost"]
@@ -55,6 +55,24 @@ def test_users_in_docker_group(host):
     assert "docker" in host.user("labadmin").groups
 
 
+def test_docker_users_is_the_whole_list(host):
+    """A member taken off docker_users loses the root-equivalent group on the
+    next run; one named in docker_users_keep is left alone; labadmin stays."""
+    for user in ("formeradmin", "ciagent"):
+        host.run_expect([0, 9], "useradd --no-create-home %s", user)
+        host.run_expect([0], "gpasswd --add %s docker", user)
+    try:
+        rc, out, recap = run_playbook(scenario_playbook(), extra_vars={"docker_users_keep": ["ciagent"]})
+        assert rc == 0, out
+        members = host.check_output("getent group docker").split(":")[3].split(",")
+        assert "formeradmin" not in members, members
+        assert "ciagent" in members and "labadmin" in members, members
+    finally:
+        host.run("gpasswd --delete ciagent docker")
+        for user in ("formeradmin", "ciagent"):
+            host.run("userdel %s", user)
+
+
 def test_prune_timer_scheduled(host):
     timer = host.service("docker-prune.timer")
     assert timer.is_enabled and timer.is_running
@@ -96,12 +114,6 @@ def test_check_mode_is_clean_on_a_converged_host():
     assert_check_mode_clean(HOST)
 
 
-@pytest.mark.parametrize("extra_vars, message", [
-    ({"docker_install_source": "snap"}, "docker_install_source"),
-    ({"docker_log_max_size": "lots"}, "docker_log_max_size must look like 10m"),
-    ({"docker_log_max_file": 0}, "docker_log_max_file must be 1 or more"),
-    ({"docker_compose_min_version": "1.29"}, "docker_compose_min_version must be a Compose v2 version"),
-    ({"docker_compose_min_version": "2.99.0"}, "older than docker_compose_min_version"),
-])
+@pytest.mark.parametrize("extra_vars, message", bad_inputs("docker"))
 def test_bad_input_fails_with_the_variable_named(host, extra_vars, message):
     assert_refused_before_any_change(host, HOST, extra_vars, message, "/etc/docker/daemon.json")

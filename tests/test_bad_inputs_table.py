@@ -1,0 +1,36 @@
+"""The README's table of refused inputs is the catalogue the tests run
+(tests/bad_inputs.yml): it cannot drift from what is really refused."""
+
+import importlib.util
+
+import yaml
+
+from conftest import ROOT
+
+spec = importlib.util.spec_from_file_location("bad_inputs_table", ROOT / "scripts/bad_inputs_table.py")
+table = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(table)
+
+
+def test_readme_table_is_the_catalogue():
+    readme = (ROOT / "README.md").read_text()
+    assert table.current(readme) == table.render(), \
+        "README.md's refused-inputs table differs from tests/bad_inputs.yml: run python3 scripts/bad_inputs_table.py --write"
+
+
+def test_every_case_names_a_suite_that_runs_it():
+    cases = yaml.safe_load((ROOT / "tests/bad_inputs.yml").read_text())
+    for case in cases:
+        assert case["suite"] in table.WHERE, case
+        assert case["vars"] and case["message"], case
+    # Each suite is loaded by its test module, so no case is left unrun.
+    runners = {
+        "provision": ROOT / "tests/test_provision_inputs.py",
+        "app_stack": ROOT / "tests/test_app_stack_inputs.py",
+        "devhost": ROOT / "molecule/default/tests/test_stack.py",
+        "nat_instance": ROOT / "roles/nat_instance/molecule/default/tests/test_nat.py",
+        "docker": ROOT / "roles/docker/molecule/default/tests/test_docker.py",
+    }
+    assert set(runners) == set(table.WHERE)
+    for suite, path in runners.items():
+        assert f'bad_inputs("{suite}")' in path.read_text(), f"{path} does not run the {suite} cases"
