@@ -27,6 +27,11 @@ BASE = {
 }
 
 
+def project_paths(extra_vars):
+    """Catalogue paths under tests/ are relative to the project root."""
+    return {k: str(ROOT / v) if isinstance(v, str) and v.startswith("tests/") else v for k, v in extra_vars.items()}
+
+
 def run_role(tmp_path, extra_vars):
     play = [{
         "name": "Apply app_stack", "hosts": "localhost", "connection": "local", "gather_facts": False,
@@ -35,7 +40,7 @@ def run_role(tmp_path, extra_vars):
     (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
     res = subprocess.run(
         ["ansible-playbook", "--check", "-i", "localhost,", str(tmp_path / "play.yml"),
-         "-e", json.dumps({**BASE, **extra_vars, "ansible_python_interpreter": sys.executable})],
+         "-e", json.dumps({**BASE, **project_paths(extra_vars), "ansible_python_interpreter": sys.executable})],
         capture_output=True, text=True, cwd=tmp_path,
         env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
              "ANSIBLE_NOCOLOR": "1", "ANSIBLE_INVENTORY": "localhost,"})

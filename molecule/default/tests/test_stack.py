@@ -3,6 +3,7 @@ site.yml over SSH through the NAT): the stack serves, keeps its data, keeps
 its secrets and database locked down, refuses bad input, and comes back after
 a Spot stop/start. The restart test runs last (pytest keeps file order)."""
 
+import gzip
 import json
 import os
 import uuid
@@ -148,10 +149,12 @@ def test_an_import_that_dies_halfway_stops_the_role_and_keeps_the_dump(host, tmp
     and looks healthy (the entrypoint skips its init on the restart). The role
     notices (no completion marker), stops with what to do, and keeps the dump.
     The host is put back as it was afterwards."""
-    dump = tmp_path / "rds-dump.sql"
-    dump.write_text("CREATE DATABASE IF NOT EXISTS `homepage`;\nUSE `homepage`;\n"
-                    "CREATE TABLE `half_done` (`id` int);\nINSERT INTO `half_done` VALUES (1);\n"
-                    "THIS LINE IS NOT SQL;\nINSERT INTO `half_done` VALUES (2);\n")
+    # Compressed, as RDS dumps often are: staged as dump.sql.gz, which the
+    # image's first start decompresses.
+    dump = tmp_path / "rds-dump.sql.gz"
+    dump.write_bytes(gzip.compress(b"CREATE DATABASE IF NOT EXISTS `homepage`;\nUSE `homepage`;\n"
+                                   b"CREATE TABLE `half_done` (`id` int);\nINSERT INTO `half_done` VALUES (1);\n"
+                                   b"THIS LINE IS NOT SQL;\nINSERT INTO `half_done` VALUES (2);\n"))
     compose = f"docker compose -f {STACK}/compose.yaml"
     # The dev host as a replacement finds it: no data directory, no backup.
     host.run_expect([0], f"{compose} down")
@@ -160,15 +163,15 @@ def test_an_import_that_dies_halfway_stops_the_role_and_keeps_the_dump(host, tmp
         res = converge_stack("-e", json.dumps({"app_stack_db_dump": str(dump), "app_stack_db_restore_bucket": ""}))
         out = " ".join(res.output.split())
         assert res.returncode != 0, res.output
-        assert "The first-start import of dump.sql did NOT complete" in out, res.output
-        assert host.file(f"{STACK}/initdb/dump.sql").exists, "the dump of a failed import was deleted"
+        assert "The first-start import of dump.sql.gz did NOT complete" in out, res.output
+        assert host.file(f"{STACK}/initdb/dump.sql.gz").exists, "the dump of a failed import was deleted"
         # What the check guards against: the half-imported database is up.
         half = host.run("docker exec -e MYSQL_PWD=%s itsupport-db-1 mysql -uroot -N -B -e %s",
                         SECRETS["root"], "SELECT COUNT(*) FROM homepage.half_done")
         assert half.stdout.strip() == "1", half.stdout + half.stderr
     finally:
         host.run(f"{compose} down")
-        host.run_expect([0], f"rm -rf {STACK}/db {STACK}/initdb/dump.sql && mv {STACK}/db.kept {STACK}/db")
+        host.run_expect([0], f"rm -rf {STACK}/db {STACK}/initdb/dump.sql.gz && mv {STACK}/db.kept {STACK}/db")
         host.run_expect([0], f"{compose} up -d")
     wait_for(lambda: healthy(host), timeout=180, what="every service healthy again")
     assert legacy_members(host)[:3] == ["Ada", "Grace", "Linus"]
