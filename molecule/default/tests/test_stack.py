@@ -131,9 +131,10 @@ def test_dump_imported_once_and_taken_out_of_the_init_path(host):
 
 def test_the_first_converge_showed_no_secret_or_member_data():
     """The site scenario's converge (the stack's first start, importing the
-    RDS dump) and every later run log their -v --diff output (molecule.yml:
-    ANSIBLE_LOG_PATH, options diff and v). Neither the secrets nor the dump's
-    member rows appear in it."""
+    RDS dump) and every later playbook run log their -v --diff output
+    (molecule.yml: ANSIBLE_LOG_PATH, options diff and v). Neither the secrets
+    nor the dump's member rows appear in it. (`ansible-inventory --list`,
+    which prints every variable by design, is not logged: labhelpers.)"""
     log = open(os.path.join(os.environ["PROJECT_ROOT"], ".lab/site-scenario-ansible.log")).read()
     staged = log.split("TASK [app_stack : Stage the RDS dump for the database's first start]")
     assert len(staged) > 1 and "changed: [itsupport-dev-devhost]" in staged[1].split("TASK [")[0], \
