@@ -7,9 +7,9 @@
 # step, say) as one failed case. Each stage's own output and summary stay
 # visible above it.
 # Usage: scripts/test.sh all|lint|unit|molecule
-# `all` runs the controller-side pytest suites in the background alongside
-# the role scenarios (they share nothing: moto on ports of their own, the
-# scenarios' own containers), then the site scenario alone.
+# `all` runs the controller-side pytest suites and the role scenarios
+# together in the background (they share nothing: moto on ports of their
+# own, the scenarios' own containers), then the site scenario alone.
 # Expects the environment the Makefile exports (PATH with .venv, PROJECT_ROOT).
 set -uo pipefail
 
@@ -56,30 +56,41 @@ stage() { # stage NAME COMMAND...: run it here, output as it comes
 }
 
 # stage_start NAME COMMAND...: the same, in the background (output to a
-# file); stage_finish prints that output and its summary once it is done.
-# The controller-side pytest suites (moto on their own ports) run alongside
-# the role scenarios (their own containers): nothing is shared.
-bg_name='' bg_n=0 bg_pid=0 bg_start=0
+# file); stage_finish_all waits for every background stage, then prints each
+# one's output and summary in the order they started. The controller-side
+# pytest suites (moto on their own ports) and the role scenarios (their own
+# containers, networks and Molecule directories) share nothing, so they run
+# together.
+bg_names=() bg_ns=() bg_pids=() bg_starts=()
 stage_start() {
-  bg_name=$1
+  local name=$1
   shift
   n=$((n + 1))
-  bg_n=$n
-  bg_start=$(date +%s)
-  printf '\n=== %s: started in the background, output follows when it ends\n' "$bg_name"
-  PYTEST_ADDOPTS="--junitxml=$results/stage-$n.xml" "$@" >"$results/stage-$n.log" 2>&1 &
-  bg_pid=$!
+  printf '\n=== %s: started in the background, output follows when all have ended\n' "$name"
+  bg_names+=("$name")
+  bg_ns+=("$n")
+  bg_starts+=("$(date +%s)")
+  (
+    PYTEST_ADDOPTS="--junitxml=$results/stage-$n.xml" "$@" >"$results/stage-$n.log" 2>&1
+    rc=$?
+    date +%s >"$results/stage-$n.end"
+    exit "$rc"
+  ) &
+  bg_pids+=("$!")
 }
-stage_finish() {
-  local rc=0
-  wait "$bg_pid" || rc=$?
-  printf '\n=== %s\n' "$bg_name"
-  cat "$results/stage-$bg_n.log"
-  account "$bg_name" "$bg_n" "$rc" "$bg_start"
+stage_finish_all() {
+  local i rc
+  for i in "${!bg_pids[@]}"; do
+    rc=0
+    wait "${bg_pids[$i]}" || rc=$?
+    printf '\n=== %s\n' "${bg_names[$i]}"
+    cat "$results/stage-${bg_ns[$i]}.log"
+    account "${bg_names[$i]}" "${bg_ns[$i]}" "$rc" "${bg_starts[$i]}" "$(cat "$results/stage-${bg_ns[$i]}.end")"
+  done
 }
 
-account() { # account NAME N RC START: add a finished stage's counts
-  local name=$1 xml="$results/stage-$2.xml" rc=$3 start=$4 p=0 f=0 s=0
+account() { # account NAME N RC START [END]: add a finished stage's counts
+  local name=$1 xml="$results/stage-$2.xml" rc=$3 start=$4 end=${5:-$(date +%s)} p=0 f=0 s=0
   if [ -f "$xml" ]; then
     read -r p f s < <(junit_counts "$xml")
     # A failure outside any test item (setup, converge, idempotence).
@@ -93,10 +104,10 @@ account() { # account NAME N RC START: add a finished stage's counts
   failed=$((failed + f))
   skipped=$((skipped + s))
   if [ "$rc" -eq 0 ]; then
-    printf '=== %s: PASS, %d passed (%ss)\n' "$name" "$p" "$(($(date +%s) - start))"
+    printf '=== %s: PASS, %d passed (%ss)\n' "$name" "$p" "$((end - start))"
   else
     failures+=("$name")
-    printf '=== %s: FAIL rc=%s, %d passed, %d failed (%ss)\n' "$name" "$rc" "$p" "$f" "$(($(date +%s) - start))"
+    printf '=== %s: FAIL rc=%s, %d passed, %d failed (%ss)\n' "$name" "$rc" "$p" "$f" "$((end - start))"
   fi
 }
 
@@ -121,12 +132,12 @@ if [[ $what == all || $what == lint ]]; then
   stage "shellcheck" shellcheck .ci/run scripts/*.sh lab/*.sh lab/images/build.sh
 fi
 if [[ $what == all ]]; then
-  # pytest alongside the role scenarios, then the site scenario alone.
+  # pytest and the role scenarios together, then the site scenario alone.
   stage_start "pytest tests/" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 tests/
   for s in $(scenarios); do
-    [[ $s == roles/* ]] && stage "molecule ${s}" molecule_scenario "$s"
+    [[ $s == roles/* ]] && stage_start "molecule ${s}" molecule_scenario "$s"
   done
-  stage_finish
+  stage_finish_all
   for s in $(scenarios); do
     [[ $s == roles/* ]] || stage "molecule ${s}" molecule_scenario "$s"
   done

@@ -3,18 +3,12 @@ tests/bad_inputs.yml) are refused by its first tasks, naming the variable,
 before anything changes. Run on the controller in check mode: the checks need
 no dev host (the "devhost" cases run on the site scenario's real one)."""
 
-import json
-import os
-import re
-import subprocess
-import sys
-
 import pytest
-import yaml
-from labhelpers import bad_inputs
+from labhelpers import bad_inputs, refusal_batch, refusal_text
 
 from conftest import ROOT
 
+CASES = bad_inputs("app_stack")
 # A valid configuration wired like the project's (group_vars/devhost):
 # the VPC's CIDR to keep clear of, the ports the security group opens.
 BASE = {
@@ -32,38 +26,35 @@ def project_paths(extra_vars):
     return {k: str(ROOT / v) if isinstance(v, str) and v.startswith("tests/") else v for k, v in extra_vars.items()}
 
 
-def run_role(tmp_path, extra_vars):
-    play = [{
-        "name": "Apply app_stack", "hosts": "localhost", "connection": "local", "gather_facts": False,
-        "tasks": [{"name": "Run the role", "ansible.builtin.include_role": {"name": "app_stack"}}],
-    }]
-    (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
-    res = subprocess.run(
-        ["ansible-playbook", "--check", "-i", "localhost,", str(tmp_path / "play.yml"),
-         "-e", json.dumps({**BASE, **project_paths(extra_vars), "ansible_python_interpreter": sys.executable})],
-        capture_output=True, text=True, cwd=tmp_path,
-        env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_ROLES_PATH": str(ROOT / "roles"),
-             "ANSIBLE_NOCOLOR": "1", "ANSIBLE_INVENTORY": "localhost,"})
-    return res.returncode, res.stdout + res.stderr
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    """Every case, and the base configuration as the control, in one
+    --check run of the role on the controller (a host per case)."""
+    cases = {f"case_{n:02d}": {**BASE, **project_paths(p.values[0])} for n, p in enumerate(CASES)}
+    return refusal_batch(tmp_path_factory.mktemp("app-stack-refusals"), {**cases, "control": BASE},
+                         [{"name": "Run the role", "ansible.builtin.include_role": {"name": "app_stack"}}],
+                         check=True, project_group_vars=False)
 
 
-@pytest.mark.parametrize("extra_vars, message", bad_inputs("app_stack"))
-def test_bad_input_is_refused_by_the_checks(tmp_path, extra_vars, message):
-    rc, out = run_role(tmp_path, extra_vars)
-    assert rc != 0, out
-    assert message in " ".join(out.split()), out
+@pytest.mark.parametrize("n", range(len(CASES)), ids=[p.id for p in CASES])
+def test_bad_input_is_refused_by_the_checks(batch, n):
+    _, message = CASES[n].values
+    ran = batch[f"case_{n:02d}"]
+    failed = [(task, result) for task, result in ran if result["status"] == "failed"]
+    assert failed, [task for task, _ in ran]
+    task, result = failed[0]
+    assert message in refusal_text(result), (task, result)
     # The refusal comes from the role's input checks (validate.yml), and no
     # task reported a change before it.
-    before_failure = out.split("fatal:")[0]
-    tasks = re.findall(r"^TASK \[app_stack : (.+?)\]", before_failure, re.M)
-    assert tasks and tasks[-1].startswith("Check"), out
-    assert not re.search(r"^changed: \[", out, re.M), out
+    assert task.startswith("app_stack : Check"), task
+    assert not any(result.get("changed") for _, result in ran), ran
 
 
-def test_the_base_configuration_passes_the_checks(tmp_path):
+def test_the_base_configuration_passes_the_checks(batch):
     """Control: the same run without a bad input gets past every check (it
     stops later, in check mode, where the controller has no Docker)."""
-    _, out = run_role(tmp_path, {})
-    checks, _, after = out.partition("TASK [app_stack : Load the OS-specific values]")
-    assert after, out
-    assert "fatal:" not in checks and "TASK [app_stack : Check" in checks, out
+    names = [task for task, _ in batch["control"]]
+    assert "app_stack : Load the OS-specific values" in names, names
+    checks = names[:names.index("app_stack : Load the OS-specific values")]
+    assert any(name.startswith("app_stack : Check") for name in checks), names
+    assert not any(result["status"] == "failed" for _, result in batch["control"][:len(checks)]), batch["control"]

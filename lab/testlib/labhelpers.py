@@ -255,6 +255,71 @@ def bad_inputs(suite):
             for n, c in enumerate(cases) if c["suite"] == suite]
 
 
+def refusal_batch(workdir, cases, tasks, inventory_group_vars=None, env=None, check=False, project_group_vars=True):
+    """Run many bad-input cases in ONE ansible-playbook process: each case is
+    a host of its own (local connection, the case's variables as host
+    variables, which take precedence over every group_vars file), so one
+    case's failure stops that case only. The play lives in workdir, next to a
+    link to the project's group_vars (the same wiring as the playbooks)
+    unless project_group_vars is false; the inventory next to a link to
+    inventory_group_vars (e.g. the lab's) if given.
+
+    cases: {case_name: vars}. tasks: the play's task list. Returns
+    {case_name: [(task name, result), ...]} in the order the tasks ran, from
+    the test callback callback_plugins/case_report.py: a result has its
+    "status" (ok, failed, skipped) and the "error" summary of a failure,
+    which keeps the message of a no_log task."""
+    import pathlib
+    import sys
+
+    import yaml
+    root = pathlib.Path(__file__).resolve().parents[2]
+    workdir = pathlib.Path(workdir)
+    (workdir / "inventory").mkdir(parents=True, exist_ok=True)
+    if project_group_vars:
+        (workdir / "group_vars").symlink_to(root / "group_vars")
+    if inventory_group_vars:
+        (workdir / "inventory/group_vars").symlink_to(root / inventory_group_vars)
+    hosts = {name: {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, **case_vars}
+             for name, case_vars in cases.items()}
+    (workdir / "inventory/hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    play = [{"name": "Refusal cases, one host each", "hosts": "all", "gather_facts": False, "tasks": tasks}]
+    (workdir / "play.yml").write_text(yaml.safe_dump(play))
+    report = workdir / "report.json"
+    cmd = ["ansible-playbook", "-i", str(workdir / "inventory"), str(workdir / "play.yml"),
+           "--forks", "8", *(["--check"] if check else [])]
+    run_env = dict(os.environ, ANSIBLE_CONFIG=str(root / "ansible.cfg"), ANSIBLE_ROLES_PATH=str(root / "roles"),
+                   ANSIBLE_CALLBACK_PLUGINS=str(root / "lab/testlib/callback_plugins"),
+                   ANSIBLE_CALLBACKS_ENABLED="case_report", CASE_REPORT_PATH=str(report),
+                   ANSIBLE_NOCOLOR="1", **(env or {}))
+    run_env.pop("ANSIBLE_LOG_PATH", None)
+    res = subprocess.run(cmd, cwd=workdir, env=run_env, capture_output=True, text=True)
+    if not report.exists():
+        raise AssertionError(f"no report (rc={res.returncode}):\n{res.stdout}\n{res.stderr}")
+    ran = {name: [] for name in cases}
+    for row in json.loads(report.read_text()):
+        ran[row["host"]].append((row["task"], {**row["result"], "status": row["status"], "error": row["error"]}))
+    return ran
+
+
+def refusal_text(result):
+    """Every string of a task result (msg, argument errors, ...) on one line,
+    whitespace collapsed, to look for a refusal's message in."""
+    found = []
+
+    def walk(value):
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+    walk(result)
+    return " ".join(" ".join(found).split())
+
+
 def tcp_open(host, address, port, timeout=3):
     """Whether a TCP connection from inside host to address:port is accepted."""
     code = ("import socket, sys\n"
