@@ -7,9 +7,10 @@
 # step, say) as one failed case. Each stage's own output and summary stay
 # visible above it.
 # Usage: scripts/test.sh all|lint|unit|molecule
-# `all` runs the controller-side pytest suites and the role scenarios
-# together in the background (they share nothing: moto on ports of their
-# own, the scenarios' own containers), then the site scenario alone.
+# `all` runs the controller-side pytest suites in the background from the
+# start, the role scenarios together beside them, then the site scenario
+# (they share nothing: moto on ports of their own, each scenario's own
+# containers and networks).
 # Expects the environment the Makefile exports (PATH with .venv, PROJECT_ROOT).
 set -uo pipefail
 
@@ -56,20 +57,19 @@ stage() { # stage NAME COMMAND...: run it here, output as it comes
 }
 
 # stage_start NAME COMMAND...: the same, in the background (output to a
-# file); stage_finish_all waits for every background stage, then prints each
-# one's output and summary in the order they started. The controller-side
-# pytest suites (moto on their own ports) and the role scenarios (their own
-# containers, networks and Molecule directories) share nothing, so they run
-# together.
-bg_names=() bg_ns=() bg_pids=() bg_starts=()
+# file); stage_wait NAME waits for one of them; stage_finish_all waits for
+# the rest, then prints each one's output and summary in the order they
+# started.
+bg_names=() bg_ns=() bg_pids=() bg_starts=() bg_rcs=()
 stage_start() {
   local name=$1
   shift
   n=$((n + 1))
-  printf '\n=== %s: started in the background, output follows when all have ended\n' "$name"
+  printf '\n=== %s: started in the background, output follows at the end\n' "$name"
   bg_names+=("$name")
   bg_ns+=("$n")
   bg_starts+=("$(date +%s)")
+  bg_rcs+=("")
   (
     PYTEST_ADDOPTS="--junitxml=$results/stage-$n.xml" "$@" >"$results/stage-$n.log" 2>&1
     rc=$?
@@ -78,14 +78,24 @@ stage_start() {
   ) &
   bg_pids+=("$!")
 }
-stage_finish_all() {
+stage_wait() {
   local i rc
-  for i in "${!bg_pids[@]}"; do
-    rc=0
-    wait "${bg_pids[$i]}" || rc=$?
+  for i in "${!bg_names[@]}"; do
+    if [[ ${bg_names[$i]} == "$1" && -z ${bg_rcs[$i]} ]]; then
+      rc=0
+      wait "${bg_pids[$i]}" || rc=$?
+      bg_rcs[i]=$rc
+      printf '=== %s: ended (rc=%s), output follows at the end\n' "$1" "$rc"
+    fi
+  done
+}
+stage_finish_all() {
+  local i
+  for i in "${!bg_names[@]}"; do
+    stage_wait "${bg_names[$i]}"
     printf '\n=== %s\n' "${bg_names[$i]}"
     cat "$results/stage-${bg_ns[$i]}.log"
-    account "${bg_names[$i]}" "${bg_ns[$i]}" "$rc" "${bg_starts[$i]}" "$(cat "$results/stage-${bg_ns[$i]}.end")"
+    account "${bg_names[$i]}" "${bg_ns[$i]}" "${bg_rcs[$i]}" "${bg_starts[$i]}" "$(cat "$results/stage-${bg_ns[$i]}.end")"
   done
 }
 
@@ -132,15 +142,23 @@ if [[ $what == all || $what == lint ]]; then
   stage "shellcheck" shellcheck .ci/run scripts/*.sh lab/*.sh lab/images/build.sh
 fi
 if [[ $what == all ]]; then
-  # pytest and the role scenarios together, then the site scenario alone.
+  # The machine has two cores and every stage is mostly Ansible, so they
+  # are packed: the controller-side pytest suites start first and run
+  # throughout (moto on ports of their own); the role scenarios run together
+  # beside them (their own containers, networks and Molecule directories);
+  # the site scenario starts when those two are done and meets the rest of
+  # pytest (docs/benchmarks.md, "make test").
   stage_start "pytest tests/" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 tests/
   for s in $(scenarios); do
     [[ $s == roles/* ]] && stage_start "molecule ${s}" molecule_scenario "$s"
   done
-  stage_finish_all
+  for s in $(scenarios); do
+    [[ $s == roles/* ]] && stage_wait "molecule ${s}"
+  done
   for s in $(scenarios); do
     [[ $s == roles/* ]] || stage "molecule ${s}" molecule_scenario "$s"
   done
+  stage_finish_all
 fi
 if [[ $what == unit ]]; then
   stage "pytest tests/" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 tests/

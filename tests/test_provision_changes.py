@@ -1,17 +1,94 @@
-"""Provisioning meets a dev host that changed under it (a moto account of
-its own: these tests leave launch template versions that moto cannot delete,
-and a Spot dev host EC2 holds stopped)."""
+"""Provisioning meets an environment that changed under it, or another
+admin (a moto account of its own: these tests leave launch template versions
+that moto cannot delete, and a Spot dev host EC2 holds stopped)."""
+
+import concurrent.futures
+import datetime
+import json
+import subprocess
+import sys
 
 import pytest
 
-from test_provision import PREFIX, TAGS, instances
+from conftest import ROOT
+from test_provision import PREFIX, TAGS, instances, tags
+
+LOCK = "/itsupport/dev/provision-lock"
 
 
 @pytest.fixture(scope="module")
-def provisioned(moto):
-    rc, out, recap = moto.playbook("playbooks/provision.yml")
-    assert rc == 0, out
+def two_admins(moto):
+    """Two admins start provision.yml on the empty account at the same time."""
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        runs = [pool.submit(moto.playbook, "playbooks/provision.yml", extra_vars={"aws_infra_lock_owner": owner})
+                for owner in ("alice@club-laptop", "bob@library-pc")]
+        return [run.result() for run in runs]
+
+
+@pytest.fixture(scope="module")
+def provisioned(moto, two_admins):
+    for rc, out, _ in two_admins:
+        assert rc == 0, out
     return moto.client()
+
+
+def lock_holder(moto):
+    try:
+        return json.loads(moto.client("ssm").get_parameter(Name=LOCK)["Parameter"]["Value"])
+    except moto.client("ssm").exceptions.ParameterNotFound:
+        return None
+
+
+def test_two_admins_at_once_make_one_of_each_the_second_waits(moto, provisioned, two_admins):
+    live = [tags(i)["Name"] for r in provisioned.describe_instances(Filters=[
+        {"Name": "tag:Project", "Values": ["itsupport"]},
+        {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])["Reservations"]
+        for i in r["Instances"]]
+    assert sorted(live) == [f"{PREFIX}-devhost", f"{PREFIX}-nat"]
+    assert len(provisioned.describe_addresses()["Addresses"]) == 1
+    # One made everything; the other waited for its lock, then found
+    # everything made (without the lock both would create).
+    changed = sorted(recap["localhost"]["changed"] for _, _, recap in two_admins)
+    assert changed[0] == 0 < changed[1], [out for _, out, _ in two_admins]
+    assert lock_holder(moto) is None, "the lock outlived the runs"
+
+
+def test_a_run_refuses_while_another_admin_holds_the_lock(moto, provisioned):
+    since = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    moto.client("ssm").put_parameter(Name=LOCK, Type="String",
+                                     Value=json.dumps({"owner": "carol@home", "since": since}))
+    try:
+        before = {n: i["InstanceId"] for n, i in instances(provisioned).items()}
+        rc, out, _ = moto.playbook("playbooks/provision.yml", extra_vars={"aws_infra_lock_wait": 2})
+        assert rc != 0, out
+        assert f"carol@home has been changing this environment since {since}" in " ".join(out.split()), out
+        assert {n: i["InstanceId"] for n, i in instances(provisioned).items()} == before
+        assert lock_holder(moto)["owner"] == "carol@home"
+    finally:
+        moto.client("ssm").delete_parameter(Name=LOCK)
+
+
+def run_lock(moto, **args):
+    """The lock module alone (the project's plugins/modules), on localhost."""
+    args = {"name": LOCK, "region": "ap-northeast-2", "endpoint_url": moto.url,
+            "access_key": "testing", "secret_key": "testing", **args}
+    res = subprocess.run(
+        ["ansible", "localhost", "-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}",
+         "-m", "aws_run_lock", "-a", json.dumps(args)],
+        capture_output=True, text=True, cwd=ROOT, env=dict(__import__("os").environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg")))
+    return res.returncode, res.stdout + res.stderr
+
+
+def test_a_lock_left_by_a_dead_run_is_taken_over_and_released(moto):
+    old = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)).isoformat(timespec="seconds")
+    moto.client("ssm").put_parameter(Name=LOCK, Type="String", Value=json.dumps({"owner": "dave@gone", "since": old}))
+    rc, out = run_lock(moto, owner="erin@here", stale_after=60)
+    assert rc == 0, out
+    assert "Taking over the lock" in out and "dave@gone" in out, out
+    assert lock_holder(moto)["owner"] == "erin@here"
+    rc, out = run_lock(moto, owner="erin@here", state="released")
+    assert rc == 0, out
+    assert lock_holder(moto) is None
 
 
 def test_a_launch_template_change_applies_at_the_next_replacement(moto, provisioned):

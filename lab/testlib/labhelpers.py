@@ -143,17 +143,6 @@ def assert_check_mode_clean(hostname):
     assert recap[hostname]["changed"] == 0, out
 
 
-def assert_refused_before_any_change(host, hostname, extra_vars, message, watched_file):
-    """Converging with bad input fails, says `message` (which names the
-    variable), changes nothing, and leaves watched_file as it was."""
-    digest = host.file(watched_file).sha256sum
-    rc, out, recap = run_playbook(scenario_playbook(), extra_vars=extra_vars)
-    assert rc != 0, out
-    assert message in " ".join(out.split()), out
-    assert recap[hostname]["changed"] == 0, out
-    assert host.file(watched_file).sha256sum == digest
-
-
 def moto_ec2():
     """boto3 EC2 client of the running lab's local AWS endpoint."""
     import boto3
@@ -255,6 +244,31 @@ def bad_inputs(suite):
             for n, c in enumerate(cases) if c["suite"] == suite]
 
 
+def _run_with_case_report(workdir, inventory, playbook, check=False, env=None):
+    """ansible-playbook with the test callback callback_plugins/case_report.py;
+    returns {host: [(task name, result), ...]} in the order the tasks ran. A
+    result has its "status" (ok, failed, skipped) and the "error" summary of
+    a failure, which keeps the message of a no_log task."""
+    import pathlib
+    root = pathlib.Path(__file__).resolve().parents[2]
+    report = pathlib.Path(workdir) / "report.json"
+    cmd = ["ansible-playbook", "-i", str(inventory), str(playbook), "--forks", "8", *(["--check"] if check else [])]
+    run_env = dict(os.environ, ANSIBLE_CONFIG=os.environ.get("ANSIBLE_CONFIG", str(root / "ansible.cfg")),
+                   ANSIBLE_ROLES_PATH=str(root / "roles"),
+                   ANSIBLE_CALLBACK_PLUGINS=str(root / "lab/testlib/callback_plugins"),
+                   ANSIBLE_CALLBACKS_ENABLED="case_report", CASE_REPORT_PATH=str(report),
+                   ANSIBLE_NOCOLOR="1", **(env or {}))
+    run_env.pop("ANSIBLE_LOG_PATH", None)
+    res = subprocess.run(cmd, cwd=workdir, env=run_env, capture_output=True, text=True)
+    if not report.exists():
+        raise AssertionError(f"no report (rc={res.returncode}):\n{res.stdout}\n{res.stderr}")
+    ran = {}
+    for row in json.loads(report.read_text()):
+        ran.setdefault(row["host"], []).append(
+            (row["task"], {**row["result"], "status": row["status"], "error": row["error"]}))
+    return ran
+
+
 def refusal_batch(workdir, cases, tasks, inventory_group_vars=None, env=None, check=False, project_group_vars=True):
     """Run many bad-input cases in ONE ansible-playbook process: each case is
     a host of its own (local connection, the case's variables as host
@@ -265,10 +279,7 @@ def refusal_batch(workdir, cases, tasks, inventory_group_vars=None, env=None, ch
     inventory_group_vars (e.g. the lab's) if given.
 
     cases: {case_name: vars}. tasks: the play's task list. Returns
-    {case_name: [(task name, result), ...]} in the order the tasks ran, from
-    the test callback callback_plugins/case_report.py: a result has its
-    "status" (ok, failed, skipped) and the "error" summary of a failure,
-    which keeps the message of a no_log task."""
+    {case_name: [(task name, result), ...]} (_run_with_case_report)."""
     import pathlib
     import sys
 
@@ -285,21 +296,48 @@ def refusal_batch(workdir, cases, tasks, inventory_group_vars=None, env=None, ch
     (workdir / "inventory/hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
     play = [{"name": "Refusal cases, one host each", "hosts": "all", "gather_facts": False, "tasks": tasks}]
     (workdir / "play.yml").write_text(yaml.safe_dump(play))
-    report = workdir / "report.json"
-    cmd = ["ansible-playbook", "-i", str(workdir / "inventory"), str(workdir / "play.yml"),
-           "--forks", "8", *(["--check"] if check else [])]
-    run_env = dict(os.environ, ANSIBLE_CONFIG=str(root / "ansible.cfg"), ANSIBLE_ROLES_PATH=str(root / "roles"),
-                   ANSIBLE_CALLBACK_PLUGINS=str(root / "lab/testlib/callback_plugins"),
-                   ANSIBLE_CALLBACKS_ENABLED="case_report", CASE_REPORT_PATH=str(report),
-                   ANSIBLE_NOCOLOR="1", **(env or {}))
-    run_env.pop("ANSIBLE_LOG_PATH", None)
-    res = subprocess.run(cmd, cwd=workdir, env=run_env, capture_output=True, text=True)
-    if not report.exists():
-        raise AssertionError(f"no report (rc={res.returncode}):\n{res.stdout}\n{res.stderr}")
-    ran = {name: [] for name in cases}
-    for row in json.loads(report.read_text()):
-        ran[row["host"]].append((row["task"], {**row["result"], "status": row["status"], "error": row["error"]}))
-    return ran
+    ran = _run_with_case_report(workdir, workdir / "inventory", workdir / "play.yml", check=check, env=env)
+    return {name: ran.get(name, []) for name in cases}
+
+
+def scenario_refusal_batch(workdir, hostname, group, cases):
+    """The bad-input cases of a role scenario, all in one run of the
+    scenario's converge playbook against its real host: each case is an
+    inventory host of its own that reaches the same machine (the scenario
+    host's variables and connection, then the case's variables), so the
+    cases run side by side and each stops at its own refusal. Only refusals
+    run there: a case the role let through would change the machine, which
+    the caller checks (its watched file, its behaviour).
+
+    Returns {case_name: [(task name, result), ...]}; a message naming the
+    host names the case's host name."""
+    import pathlib
+
+    import yaml
+    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+    res = subprocess.run(["ansible-inventory", "-i", inventory, "--host", hostname],
+                         capture_output=True, text=True, check=True)
+    host_vars = json.loads(res.stdout)
+    host_vars.setdefault("ansible_host", hostname)
+    workdir = pathlib.Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    hosts = {name: {**host_vars, **case_vars} for name, case_vars in cases.items()}
+    (workdir / "hosts.yml").write_text(yaml.safe_dump({"all": {"children": {group: {"hosts": hosts}}}}))
+    ran = _run_with_case_report(workdir, workdir / "hosts.yml", scenario_playbook())
+    return {name: ran.get(name, []) for name in cases}
+
+
+def assert_refused_case(ran, message, task_prefixes=()):
+    """One case of a refusal batch: a task failed, its result carries the
+    message, it is one of the role's checks (a task name starting with one
+    of task_prefixes, if given), and no task changed anything before it."""
+    failed = [(task, result) for task, result in ran if result["status"] == "failed"]
+    assert failed, f"nothing refused the input; tasks run: {[task for task, _ in ran]}"
+    task, result = failed[0]
+    assert message in refusal_text(result), (task, result)
+    if task_prefixes:
+        assert task.startswith(tuple(task_prefixes)), task
+    assert not any(r.get("changed") for _, r in ran), [t for t, r in ran if r.get("changed")]
 
 
 def refusal_text(result):

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from labhelpers import (assert_check_mode_clean, assert_refused_before_any_change, bad_inputs, load_image,
-                        restart_container, run_playbook, scenario_playbook, wait_for)
+from labhelpers import (assert_check_mode_clean, assert_refused_case, bad_inputs, load_image, restart_container,
+                        run_playbook, scenario_playbook, scenario_refusal_batch, wait_for)
 
 testinfra_hosts = ["dockerlab-devhost"]
 HOST = "dockerlab-devhost"
@@ -114,6 +114,25 @@ def test_check_mode_is_clean_on_a_converged_host():
     assert_check_mode_clean(HOST)
 
 
-@pytest.mark.parametrize("extra_vars, message", bad_inputs("docker"))
-def test_bad_input_fails_with_the_variable_named(host, extra_vars, message):
-    assert_refused_before_any_change(host, HOST, extra_vars, message, "/etc/docker/daemon.json")
+BAD_INPUTS = bad_inputs("docker")
+
+
+@pytest.fixture(scope="module")
+def refusals(host, tmp_path_factory):
+    """Every bad input in one converge of the host (a case per inventory
+    host, all on this machine); daemon.json read around it."""
+    before = host.file("/etc/docker/daemon.json").sha256sum
+    ran = scenario_refusal_batch(tmp_path_factory.mktemp("refusals"), HOST, "devhost",
+                                 {f"case_{n:02d}": p.values[0] for n, p in enumerate(BAD_INPUTS)})
+    return ran, before
+
+
+@pytest.mark.parametrize("n", range(len(BAD_INPUTS)), ids=[p.id for p in BAD_INPUTS])
+def test_bad_input_fails_with_the_variable_named(refusals, n):
+    _, message = BAD_INPUTS[n].values
+    assert_refused_case(refusals[0][f"case_{n:02d}"], message.replace(HOST, f"case_{n:02d}"))
+
+
+def test_the_refused_inputs_left_the_engine_as_it_was(host, refusals):
+    assert host.file("/etc/docker/daemon.json").sha256sum == refusals[1]
+    assert host.service("docker").is_running
