@@ -157,6 +157,8 @@ def test_a_replaced_nat_and_dev_host_come_back_with_the_route_firewall_and_data(
     assert "data: restored from s3://itsupport-dev-db-backups/mysql/" in res.summary, res.summary
     wait_for(lambda: healthy(host), timeout=120, what="the stack on the replacement")
     assert members(host) == rows and name in rows
+    # The newest backup, not the RDS dump: the dump's rows appear once.
+    assert rows.count("Ada") == 1, rows
     # The admins' alerts follow the new instances.
     assert alert_instances(ec2) == {new_nat[0], new_dev[0]}
     # And a second run finds everything healthy and changes nothing.
