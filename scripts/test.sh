@@ -7,8 +7,8 @@
 # step, say) as one failed case. Each stage's own output and summary stay
 # visible above it.
 # Usage: scripts/test.sh all|lint|unit|molecule
-# `all` runs the site scenario in the foreground and, beside it in the
-# background, the controller-side pytest suites and the role scenarios
+# `all` runs the controller-side pytest suites in the background from the
+# start, the role scenarios together beside them, then the site scenario
 # (they share nothing: moto on ports of their own, each scenario's own
 # containers and networks).
 # Expects the environment the Makefile exports (PATH with .venv, PROJECT_ROOT).
@@ -142,15 +142,18 @@ if [[ $what == all || $what == lint ]]; then
   stage "shellcheck" shellcheck .ci/run scripts/*.sh lab/*.sh lab/images/build.sh
 fi
 if [[ $what == all ]]; then
-  # The machine has two cores; the site scenario alone keeps about one of
-  # them busy (it mostly waits on one Ansible run at a time), so everything
-  # else runs beside it in the background from the start: the
-  # controller-side pytest suites (moto on ports of their own) and the role
-  # scenarios (their own containers, networks and Molecule directories).
-  # Figures: docs/benchmarks.md, "make test".
+  # The machine has two cores and every stage is mostly Ansible, so they
+  # are packed: the controller-side pytest suites start first and run
+  # throughout (moto on ports of their own); the role scenarios run together
+  # beside them (their own containers, networks and Molecule directories);
+  # the site scenario starts when those two are done and meets the rest of
+  # pytest (docs/benchmarks.md, "make test").
   stage_start "pytest tests/" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 tests/
   for s in $(scenarios); do
     [[ $s == roles/* ]] && stage_start "molecule ${s}" molecule_scenario "$s"
+  done
+  for s in $(scenarios); do
+    [[ $s == roles/* ]] && stage_wait "molecule ${s}"
   done
   for s in $(scenarios); do
     [[ $s == roles/* ]] || stage "molecule ${s}" molecule_scenario "$s"
