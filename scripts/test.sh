@@ -7,8 +7,8 @@
 # step, say) as one failed case. Each stage's own output and summary stay
 # visible above it.
 # Usage: scripts/test.sh all|lint|unit|molecule
-# `all` runs the controller-side pytest suites in the background from the
-# start, the role scenarios together beside them, then the site scenario
+# `all` runs the site scenario in the background from the start, the
+# controller-side pytest suites beside it, then the role scenarios together
 # (they share nothing: moto on ports of their own, each scenario's own
 # containers and networks).
 # Expects the environment the Makefile exports (PATH with .venv, PROJECT_ROOT).
@@ -143,20 +143,18 @@ if [[ $what == all || $what == lint ]]; then
 fi
 if [[ $what == all ]]; then
   # The machine has two cores and every stage is mostly Ansible, so they
-  # are packed: the controller-side pytest suites start first and run
-  # throughout (moto on ports of their own); the role scenarios run together
-  # beside them (their own containers, networks and Molecule directories);
-  # the site scenario starts when those two are done and meets the rest of
-  # pytest (docs/benchmarks.md, "make test").
-  stage_start "pytest tests/" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 tests/
+  # are packed (docs/benchmarks.md, "make test"): the site scenario, which
+  # alone keeps about one core busy, runs from the start beside the
+  # controller-side pytest suites (two workers, moto on ports of their own);
+  # the role scenarios (their own containers, networks and Molecule
+  # directories) start together when pytest is done, beside the rest of the
+  # site scenario.
+  for s in $(scenarios); do
+    [[ $s == roles/* ]] || stage_start "molecule ${s}" molecule_scenario "$s"
+  done
+  stage "pytest tests/" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 tests/
   for s in $(scenarios); do
     [[ $s == roles/* ]] && stage_start "molecule ${s}" molecule_scenario "$s"
-  done
-  for s in $(scenarios); do
-    [[ $s == roles/* ]] && stage_wait "molecule ${s}"
-  done
-  for s in $(scenarios); do
-    [[ $s == roles/* ]] || stage "molecule ${s}" molecule_scenario "$s"
   done
   stage_finish_all
 fi

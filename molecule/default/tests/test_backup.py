@@ -135,6 +135,30 @@ def test_a_failed_upload_fails_the_unit_and_keeps_latest(host, s3):
     assert latest(s3) != before_latest
 
 
+def test_a_full_disk_fails_the_unit_leaves_no_partial_file_and_keeps_latest(host, s3):
+    """The local copy's directory on a file system with no room left (a
+    1 MB tmpfs over it, filled): the unit fails with the reason in its
+    journal, nothing half-written stays on the disk or reaches S3."""
+    local = "/var/backups/itsupport-db"
+    before_latest, before_dumps = latest(s3), dumps(s3)
+    host.run_expect([0], f"mount -t tmpfs -o size=1m itsupport-full {local}")
+    try:
+        host.run(f"dd if=/dev/zero of={local}/filler bs=64k")
+        assert host.run(f"findmnt -n -o AVAIL {local}").stdout.strip() in ("0", "0B"), "the disk is not full"
+        res = run_backup(host)
+        assert res.rc != 0
+        assert host.run("systemctl is-failed itsupport-db-backup.service").stdout.strip() == "failed"
+        journal = host.check_output("journalctl -u itsupport-db-backup -n 20 --no-pager -o cat")
+        assert "No space left on device" in journal, journal
+        assert host.check_output(f"ls -A {local}").split() == ["filler"], "a partial dump stayed on the disk"
+    finally:
+        host.run(f"umount {local}")
+    assert latest(s3) == before_latest
+    assert dumps(s3) == before_dumps, "an object was stored by the failed run"
+    assert run_backup(host).rc == 0
+    assert latest(s3) != before_latest
+
+
 def test_containers_on_the_host_cannot_read_the_role_credentials(host):
     """IMDS hop limit 1: the host gets a token, a container behind its bridge
     gets no answer, though it reaches the lab's internet host fine."""

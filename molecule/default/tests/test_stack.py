@@ -182,6 +182,48 @@ def test_an_import_that_dies_halfway_stops_the_role_and_keeps_the_dump(host, tmp
     assert legacy_members(host)[:3] == ["Ada", "Grace", "Linus"]
 
 
+def test_a_crash_looping_database_fails_the_run_with_its_last_log_lines(host):
+    """A broken option (given here in a Compose override file, as an admin
+    editing by hand would) makes the database exit at every start: the run
+    fails within app_stack_wait_timeout and its message holds what the
+    database said, not a bare timeout. Put back afterwards."""
+    override = f"{STACK}/compose.override.yaml"
+    host.run_expect([0], f"printf '%s' > {override}",
+                    "services:\n  db:\n    command: [--no-such-option-itsupport]\n")
+    try:
+        res = converge_stack("-e", "app_stack_wait_timeout=60")
+        out = " ".join(res.output.split())
+        assert res.returncode != 0, res.output
+        assert "The stack did not become healthy within app_stack_wait_timeout (60 s)" in out, res.output
+        assert "itsupport-db-1" in out and "last log lines" in out, res.output
+        assert "no-such-option-itsupport" in out.split("last log lines", 1)[1], res.output
+    finally:
+        host.run(f"rm -f {override}")
+        res = converge_stack()
+    assert res.returncode == 0, res.output
+    wait_for(lambda: healthy(host), timeout=180, what="every service healthy again")
+    assert legacy_members(host)[:3] == ["Ada", "Grace", "Linus"]
+
+
+def test_a_nearly_full_disk_stops_the_role_before_any_change(host):
+    """app_stack_dir on a file system with no room (a filled 1 MB tmpfs):
+    refused, saying how much is free and naming app_stack_min_free_mb,
+    before anything is written there."""
+    full = "/srv/itsupport-full"
+    host.run_expect([0], f"mkdir -p {full} && mount -t tmpfs -o size=1m itsupport-full {full}")
+    try:
+        host.run(f"dd if=/dev/zero of={full}/filler bs=64k")
+        res = converge_stack("-e", f"app_stack_dir={full}/stack")
+        out = " ".join(res.output.split())
+        assert res.returncode != 0, res.output
+        assert f"Only 0 MB are free on {full}, which holds app_stack_dir" in out, res.output
+        assert "app_stack_min_free_mb asks for 1024" in out, res.output
+        assert res.recap[HOST]["changed"] == 0, res.output
+        assert host.check_output(f"ls -A {full}").split() == ["filler"]
+    finally:
+        host.run(f"umount {full}; rmdir {full}")
+
+
 def test_rows_written_later_survive_a_converge(host):
     name = "Margaret" + uuid.uuid4().hex[:6]
     res = sql(host, "homepage", SECRETS["homepage"], f"INSERT INTO legacy_members (name) VALUES ('{name}')", "homepage")
