@@ -188,7 +188,7 @@ def test_a_crash_looping_database_fails_the_run_with_its_last_log_lines(host):
     fails within app_stack_wait_timeout and its message holds what the
     database said, not a bare timeout. Put back afterwards."""
     override = f"{STACK}/compose.override.yaml"
-    host.run_expect([0], f"printf '%s' > {override}",
+    host.run_expect([0], f"printf %%s %s > {override}",
                     "services:\n  db:\n    command: [--no-such-option-itsupport]\n")
     try:
         res = converge_stack("-e", "app_stack_wait_timeout=60")
