@@ -24,6 +24,7 @@ WHERE = {
     "devhost": "site scenario",
     "nat_instance": "nat_instance scenario",
     "docker": "docker scenario",
+    "cost": "cost guard (controller)",
 }
 
 

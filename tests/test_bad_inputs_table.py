@@ -30,6 +30,7 @@ def test_every_case_names_a_suite_that_runs_it():
         "devhost": ROOT / "molecule/default/tests/test_stack.py",
         "nat_instance": ROOT / "roles/nat_instance/molecule/default/tests/test_nat.py",
         "docker": ROOT / "roles/docker/molecule/default/tests/test_docker.py",
+        "cost": ROOT / "tests/test_cost_guard.py",
     }
     assert set(runners) == set(table.WHERE)
     for suite, path in runners.items():

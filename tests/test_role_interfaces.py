@@ -84,6 +84,8 @@ def test_readme_marks_required_variables(role):
 
 # Valid values for every required variable, so that exactly one can be left out.
 REQUIRED_SAMPLES = {
+    "cost_guard": {"cost_guard_region": "ap-northeast-2", "cost_guard_tags": {"Project": "itsupport", "Environment": "dev"},
+                   "cost_guard_name_prefix": "itsupport-dev"},
     "aws_backup": {"aws_backup_bucket": "itsupport-dev-db-backups"},
     "db_backup": {"db_backup_bucket": "itsupport-dev-db-backups", "db_backup_databases": ["council"],
                   "db_backup_db_root_password": "pw"},

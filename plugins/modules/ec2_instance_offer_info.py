@@ -7,7 +7,7 @@ DOCUMENTATION = r"""
 module: ec2_instance_offer_info
 short_description: Whether EC2 instance types exist, and their recent Spot prices
 description:
-  - Describes the given instance types (C(DescribeInstanceTypes)): which exist
+  - Describes the given instance types (C(DescribeInstanceTypes)), which exist
     in the region and their CPU architectures.
   - Reads the Spot price history (C(DescribeSpotPriceHistory), Linux/UNIX)
     of the last O(price_history_days) days for the existing ones, in one

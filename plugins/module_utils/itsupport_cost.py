@@ -1,0 +1,248 @@
+# -*- coding: utf-8 -*-
+"""The cost guard's arithmetic (role cost_guard, modules aws_cost_model and
+aws_cost_report): prices, the monthly model, the waste findings, the Cost
+Explorer comparison and their Markdown and SVG renderings. No AWS calls
+here: the modules read AWS and hand plain data in, so every figure can be
+checked by hand in tests/test_cost_guard.py."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from decimal import ROUND_HALF_UP, Decimal
+from xml.sax.saxutils import escape
+
+HOURS_PER_MONTH = Decimal(730)
+CENT = Decimal("0.01")
+
+# The dated fallback price table (AWS list prices, USD, Linux, recorded for
+# the regions the club uses). Used when the Price List API cannot be reached
+# (the lab, no network) or price_source is "table"; the output names it.
+TABLE_DATE = "2026-11-26"
+TABLE = {
+    "ap-northeast-2": {
+        "ondemand:t4g.micro": Decimal("0.0104"),   # per hour
+        "ondemand:t4g.small": Decimal("0.0208"),
+        "ondemand:t4g.medium": Decimal("0.0416"),
+        "ondemand:t4g.large": Decimal("0.0832"),
+        "spot:t4g.medium": Decimal("0.0072"),      # per hour, observed (the blueprint)
+        "ebs:gp3": Decimal("0.0912"),              # per GB-month
+        "ebs:gp2": Decimal("0.114"),
+        "snapshot": Decimal("0.05"),               # per GB-month
+        "ipv4": Decimal("0.005"),                  # per public IPv4 address-hour
+        "s3:standard": Decimal("0.025"),           # per GB-month
+        "fargate:arm64:vcpu": Decimal("0.03238"),  # per vCPU-hour
+        "fargate:arm64:gb": Decimal("0.00356"),    # per GB-hour
+        "t4g:surplus-vcpu": Decimal("0.04"),       # per vCPU-hour of surplus credits
+    },
+}
+VCPUS = {"t4g.nano": 2, "t4g.micro": 2, "t4g.small": 2, "t4g.medium": 2, "t4g.large": 2, "t4g.xlarge": 4}
+
+
+def money(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def table_price(region, key):
+    """(price, source) from the dated table, or (None, reason)."""
+    prices = TABLE.get(region, {})
+    if key in prices:
+        return prices[key], f"table {TABLE_DATE}"
+    return None, f"no table price for {key} in {region}"
+
+
+def price_from_price_list(price_list):
+    """The on-demand USD price of the first product in a Price List API
+    GetProducts answer (its PriceList entries are JSON strings). Returns
+    (price, unit, description)."""
+    for entry in price_list:
+        product = json.loads(entry) if isinstance(entry, str) else entry
+        for term in product.get("terms", {}).get("OnDemand", {}).values():
+            for dim in term.get("priceDimensions", {}).values():
+                usd = dim.get("pricePerUnit", {}).get("USD")
+                if usd is not None and Decimal(usd) > 0:
+                    return Decimal(usd), dim.get("unit", ""), dim.get("description", "")
+    raise ValueError("no on-demand USD price in the Price List answer")
+
+
+def median(values):
+    values = sorted(Decimal(v) for v in values)
+    if not values:
+        raise ValueError("no values")
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def model(resources, prices):
+    """Monthly cost of each resource. resources: dicts with kind and the
+    figures of that kind (see aws_cost_model's RETURN); prices: key ->
+    (price, source). Returns (rows, total, missing) with rows of
+    {resource, kind, detail, unit_price, unit, monthly, source}."""
+    rows, missing = [], []
+
+    def add(res, key, quantity, unit, detail):
+        price, source = prices.get(key, (None, "no price"))
+        if price is None:
+            missing.append(f"{res['id']}: {key} ({source})")
+            return
+        rows.append({"resource": res["id"], "name": res.get("name", ""), "kind": res["kind"], "detail": detail,
+                     "unit_price": str(price), "unit": unit, "monthly": money(Decimal(price) * quantity),
+                     "source": source})
+
+    for res in resources:
+        kind = res["kind"]
+        if kind == "instance":
+            if res["state"] in ("running", "pending"):
+                market = "spot" if res.get("lifecycle") == "spot" else "ondemand"
+                add(res, f"{market}:{res['type']}", HOURS_PER_MONTH, "h",
+                    f"{res['type']}, {'Spot' if market == 'spot' else 'on-demand'}, credits {res.get('credits', '?')}")
+        elif kind == "volume":
+            add(res, f"ebs:{res['volume_type']}", Decimal(res["size_gb"]), "GB-month",
+                f"{res['size_gb']} GB {res['volume_type']}, {res['state']}")
+        elif kind == "snapshot":
+            add(res, "snapshot", Decimal(res["size_gb"]), "GB-month", f"{res['size_gb']} GB, {res['age_days']} days old")
+        elif kind == "ipv4":
+            add(res, "ipv4", HOURS_PER_MONTH, "h", f"{res['address']} ({res['use']})")
+        elif kind == "bucket":
+            add(res, "s3:standard", Decimal(res["bytes"]) / Decimal(1024 ** 3), "GB-month",
+                f"{Decimal(res['bytes']) / Decimal(1024 ** 2):.1f} MB in {res['objects']} objects")
+        elif kind == "ecs_service":
+            tasks = Decimal(res["desired"])
+            add(res, "fargate:arm64:vcpu", tasks * Decimal(res["cpu"]) / 1024 * HOURS_PER_MONTH, "vCPU-h",
+                f"{res['desired']} task(s) x {Decimal(res['cpu']) / 1024} vCPU")
+            add(dict(res, id=res["id"] + " (memory)"), "fargate:arm64:gb",
+                tasks * Decimal(res["memory"]) / 1024 * HOURS_PER_MONTH, "GB-h",
+                f"{res['desired']} task(s) x {Decimal(res['memory']) / 1024} GB")
+    total = money(sum((r["monthly"] for r in rows), Decimal(0)))
+    return rows, total, missing
+
+
+def waste(resources, prices, snapshot_retention_days):
+    """Findings: things billed for nothing. Each {resource, finding, monthly}."""
+    found = []
+
+    def cost(key, quantity):
+        price = prices.get(key, (None, ""))[0]
+        return money(Decimal(price) * quantity) if price is not None else None
+
+    instances = {r["id"]: r for r in resources if r["kind"] == "instance"}
+    for res in resources:
+        kind = res["kind"]
+        if kind == "volume" and res["state"] == "available":
+            found.append({"resource": res["id"], "finding": f"volume attached to nothing ({res['size_gb']} GB)",
+                          "monthly": cost(f"ebs:{res['volume_type']}", Decimal(res["size_gb"]))})
+        elif kind == "ipv4" and res["use"] == "unassociated":
+            found.append({"resource": res["id"], "finding": f"Elastic IP {res['address']} associated with nothing",
+                          "monthly": cost("ipv4", HOURS_PER_MONTH)})
+        elif kind == "ipv4" and res["use"].startswith("public IP of ") and not res.get("needed", False):
+            found.append({"resource": res["id"], "finding": f"{res['use']}, which needs none (it is behind the NAT)",
+                          "monthly": cost("ipv4", HOURS_PER_MONTH)})
+        elif kind == "snapshot" and res["age_days"] > snapshot_retention_days:
+            found.append({"resource": res["id"],
+                          "finding": f"snapshot {res['age_days']} days old, past the {snapshot_retention_days}-day retention",
+                          "monthly": cost("snapshot", Decimal(res["size_gb"]))})
+        elif kind == "instance" and res.get("credits") == "unlimited" and res["type"].startswith("t4g."):
+            vcpus = VCPUS.get(res["type"], 2)
+            found.append({"resource": res["id"],
+                          "finding": f"{res['type']} in unlimited credit mode (surplus credits are billed; use standard)",
+                          "monthly": cost("t4g:surplus-vcpu", Decimal(vcpus) * HOURS_PER_MONTH)})
+        elif kind == "spot_request" and res["state"] in ("open", "disabled") and res.get("instance") not in instances:
+            found.append({"resource": res["id"], "finding": f"{res['state']} Spot request with no instance",
+                          "monthly": Decimal("0.00")})
+    return found
+
+
+def window_days(start, end):
+    return (datetime.date.fromisoformat(end) - datetime.date.fromisoformat(start)).days
+
+
+def compare_cost_explorer(before, after):
+    """Two GetCostAndUsage answers (GroupBy SERVICE, one metric) -> per
+    service the finalized cost of each window. Rows marked Estimated are
+    left out and counted; services seen in one window only are listed apart,
+    so the totals compare the same scope."""
+    def finalized(answer):
+        costs, estimated = {}, 0
+        for period in answer.get("ResultsByTime", []):
+            if period.get("Estimated"):
+                estimated += max(1, len(period.get("Groups", [])))
+                continue
+            for group in period.get("Groups", []):
+                service = group["Keys"][0]
+                metric = next(iter(group["Metrics"].values()))
+                costs[service] = costs.get(service, Decimal(0)) + Decimal(metric["Amount"])
+        return costs, estimated
+
+    a, est_a = finalized(before)
+    b, est_b = finalized(after)
+    both = sorted(set(a) & set(b))
+    rows = [{"service": s, "before": money(a[s]), "after": money(b[s]), "change": money(b[s] - a[s])} for s in both]
+    return {
+        "rows": rows,
+        "total_before": money(sum((a[s] for s in both), Decimal(0))),
+        "total_after": money(sum((b[s] for s in both), Decimal(0))),
+        "only_before": {s: money(a[s]) for s in sorted(set(a) - set(b))},
+        "only_after": {s: money(b[s]) for s in sorted(set(b) - set(a))},
+        "estimated_excluded": est_a + est_b,
+    }
+
+
+def _md_cell(value):
+    return str(value).replace("|", "\\|")
+
+
+def model_markdown(rows, total, budget, sources, date):
+    lines = [f"| resource | what | unit price | per month | price source |", "|---|---|---|---|---|"]
+    for r in rows:
+        name = f"{r['name']} ({r['resource']})" if r["name"] else r["resource"]
+        lines.append(f"| {_md_cell(name)} | {_md_cell(r['detail'])} | ${r['unit_price']}/{r['unit']} "
+                     f"| ${r['monthly']} | {r['source']} |")
+    budget = Decimal(budget)
+    share = (Decimal(total) / budget * 100).quantize(Decimal("0.1")) if budget else Decimal(0)
+    shown = budget.quantize(Decimal(1)) if budget == budget.to_integral_value() else budget
+    lines.append(f"| **total** | 730-hour month, {date} | | **${total}** | {share}% of ${shown} |")
+    return "\n".join(lines) + "\n"
+
+
+def report_markdown(comparison, before, after):
+    lines = [f"Cost per service, finalized Cost Explorer data only (UnblendedCost, USD).",
+             f"Before: {before[0]} to {before[1]}; after: {after[0]} to {after[1]} (end dates exclusive).", "",
+             "| service | before | after | change |", "|---|---|---|---|"]
+    for r in comparison["rows"]:
+        lines.append(f"| {_md_cell(r['service'])} | ${r['before']} | ${r['after']} | ${r['change']} |")
+    lines.append(f"| **same services, total** | **${comparison['total_before']}** | **${comparison['total_after']}** "
+                 f"| **${money(comparison['total_after'] - comparison['total_before'])}** |")
+    lines.append("")
+    for label, key in (("Only before (not compared)", "only_before"), ("Only after (not compared)", "only_after")):
+        if comparison[key]:
+            lines.append(f"{label}: " + ", ".join(f"{s} ${v}" for s, v in comparison[key].items()) + ".")
+    lines.append(f"Rows left out because Cost Explorer marked them Estimated: {comparison['estimated_excluded']}.")
+    lines.append("Read the change as the sum of everything that changed between the windows (usage, prices, "
+                 "credits, new services), not as the effect of one decision.")
+    return "\n".join(lines) + "\n"
+
+
+def report_svg(comparison, title):
+    """Grouped bars per service, before and after, as an SVG document."""
+    rows = comparison["rows"]
+    width, bar, gap, left, top, height = 720, 18, 14, 230, 50, 0
+    height = top + len(rows) * (2 * bar + gap) + 40
+    peak = max([float(r["before"]) for r in rows] + [float(r["after"]) for r in rows] + [0.01])
+    scale = (width - left - 90) / peak
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="10" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
+           '<rect x="10" y="30" width="12" height="12" fill="#9aa5b1"/><text x="26" y="40">before</text>',
+           '<rect x="80" y="30" width="12" height="12" fill="#1f77b4"/><text x="96" y="40">after</text>']
+    y = top
+    for r in rows:
+        out.append(f'<text x="{left - 8}" y="{y + bar + 4}" text-anchor="end">{escape(r["service"])}</text>')
+        for value, colour in ((r["before"], "#9aa5b1"), (r["after"], "#1f77b4")):
+            w = max(1.0, float(value) * scale)
+            out.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar}" fill="{colour}"/>')
+            out.append(f'<text x="{left + w + 4:.1f}" y="{y + bar - 5}">${value}</text>')
+            y += bar
+        y += gap
+    out.append("</svg>")
+    return "\n".join(out) + "\n"

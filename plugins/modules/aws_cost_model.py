@@ -1,0 +1,306 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# The project's own module (the cost guard, role cost_guard): no maintained
+# module prices resources. Read-only.
+DOCUMENTATION = r"""
+module: aws_cost_model
+short_description: Price the project's live AWS resources for a 730-hour month, and find waste
+description:
+  - Reads the resources that carry every tag in O(tags) (instances with type,
+    market and credit mode, their volumes, snapshots, Elastic IPs and public
+    IPv4 addresses, Spot requests), the backup bucket's size and, if given,
+    the ECS services of a cluster, and prices each for a 730-hour month.
+  - Spot prices are the median of the Spot price history of the last
+    O(spot_days) days in the instance's Availability Zone (Linux/UNIX).
+    Other prices come from the AWS Price List API when O(price_source=api),
+    falling back to the project's dated price table (the output names the
+    source of every price).
+  - Also returns waste findings, each with its monthly cost. Never changes
+    anything; works the same in check mode.
+options:
+  tags:
+    description: Tags every resource of the project carries (Project, Environment).
+    type: dict
+    required: true
+  bucket:
+    description: The backup bucket, whose stored bytes are priced. Empty to skip.
+    type: str
+    default: ""
+  ecs_cluster:
+    description: ECS cluster whose services are priced (Fargate ARM64). Empty to skip.
+    type: str
+    default: ""
+  needs_public_ip:
+    description: Name tags of the instances that need a public IPv4 address (the NAT).
+    type: list
+    elements: str
+    default: []
+  price_source:
+    description: C(api) (the Price List API, the table when it fails) or C(table).
+    type: str
+    choices: [api, table]
+    default: api
+  spot_days:
+    description: Days of Spot price history whose median prices a Spot instance.
+    type: int
+    default: 7
+  snapshot_retention_days:
+    description: Snapshots older than this are reported as waste.
+    type: int
+    default: 14
+  budget:
+    description: The monthly budget in USD the total is compared with.
+    type: float
+    required: true
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+EXAMPLES = r"""
+- name: Price the environment
+  aws_cost_model:
+    region: ap-northeast-2
+    tags: {Project: itsupport, Environment: dev}
+    bucket: itsupport-dev-db-backups
+    needs_public_ip: [itsupport-dev-nat]
+    budget: 150
+  register: cost
+"""
+RETURN = r"""
+rows:
+  description: One row per priced item (resource, name, kind, detail, unit_price, unit, monthly, source).
+  returned: always
+  type: list
+  elements: dict
+total:
+  description: The monthly total in USD (a string with two decimals).
+  returned: always
+  type: str
+share_percent:
+  description: The total as a percentage of O(budget).
+  returned: always
+  type: float
+findings:
+  description: Waste findings (resource, finding, monthly).
+  returned: always
+  type: list
+  elements: dict
+missing:
+  description: Items that could not be priced (no price in any source).
+  returned: always
+  type: list
+  elements: str
+markdown:
+  description: The rows as a Markdown table with the total and the budget share.
+  returned: always
+  type: str
+"""
+
+import datetime
+from decimal import Decimal
+
+try:
+    import botocore.exceptions
+except ImportError:
+    pass  # AnsibleAWSModule reports a missing botocore
+
+from ansible.module_utils.itsupport_cost import (TABLE_DATE, median, model, model_markdown, price_from_price_list,
+                                                 table_price, waste)
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+# Price List API filters per price key (the table's keys).
+PRICE_QUERIES = {
+    "ondemand": lambda t, region: ("AmazonEC2", {"instanceType": t, "regionCode": region, "operatingSystem": "Linux",
+                                                 "tenancy": "Shared", "preInstalledSw": "NA",
+                                                 "capacitystatus": "Used"}),
+    "ebs": lambda t, region: ("AmazonEC2", {"productFamily": "Storage", "volumeApiName": t, "regionCode": region}),
+    "snapshot": lambda _, region: ("AmazonEC2", {"productFamily": "Storage Snapshot", "regionCode": region,
+                                                 "storageMedia": "Amazon S3"}),
+    "ipv4": lambda _, region: ("AmazonVPC", {"group": "VPCPublicIPv4Address", "regionCode": region}),
+    "s3": lambda _, region: ("AmazonS3", {"regionCode": region, "volumeType": "Standard",
+                                          "storageClass": "General Purpose"}),
+}
+
+
+def tag_filters(tags):
+    return [{"Name": f"tag:{k}", "Values": [v]} for k, v in tags.items()]
+
+
+def name_of(obj):
+    return next((t["Value"] for t in obj.get("Tags", []) if t["Key"] == "Name"), "")
+
+
+def read_resources(module, ec2, now):
+    tags = module.params["tags"]
+    resources, instance_ids = [], []
+    pages = ec2.get_paginator("describe_instances").paginate(
+        Filters=tag_filters(tags) + [{"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])
+    instances = [i for page in pages for r in page["Reservations"] for i in r["Instances"]]
+    credits = {}
+    if instances:
+        try:
+            for c in ec2.describe_instance_credit_specifications(
+                    InstanceIds=[i["InstanceId"] for i in instances])["InstanceCreditSpecifications"]:
+                credits[c["InstanceId"]] = c["CpuCredits"]
+        except botocore.exceptions.ClientError:
+            pass
+    for i in instances:
+        iid = i["InstanceId"]
+        instance_ids.append(iid)
+        resources.append({"kind": "instance", "id": iid, "name": name_of(i), "type": i["InstanceType"],
+                          "state": i["State"]["Name"], "lifecycle": i.get("InstanceLifecycle", "on-demand"),
+                          "az": i["Placement"]["AvailabilityZone"], "credits": credits.get(iid, "?")})
+    addresses = ec2.describe_addresses(Filters=tag_filters(tags))["Addresses"]
+    eip_ips = set()
+    names = {r["id"]: r["name"] for r in resources}
+    for a in addresses:
+        eip_ips.add(a["PublicIp"])
+        owner = a.get("InstanceId") or a.get("NetworkInterfaceId")
+        use = f"Elastic IP of {names.get(owner, owner)}" if owner else "unassociated"
+        resources.append({"kind": "ipv4", "id": a.get("AllocationId", a["PublicIp"]), "name": name_of(a),
+                          "address": a["PublicIp"], "use": use, "needed": True})
+    for i in instances:
+        ip = i.get("PublicIpAddress")
+        if ip and ip not in eip_ips:
+            resources.append({"kind": "ipv4", "id": f"{i['InstanceId']}-ipv4", "name": name_of(i), "address": ip,
+                              "use": f"public IP of {name_of(i) or i['InstanceId']}",
+                              "needed": name_of(i) in module.params["needs_public_ip"]})
+    volumes = {}
+    for flt in ([tag_filters(tags)] + ([[{"Name": "attachment.instance-id", "Values": instance_ids}]] if instance_ids else [])):
+        for page in ec2.get_paginator("describe_volumes").paginate(Filters=flt):
+            for v in page["Volumes"]:
+                volumes[v["VolumeId"]] = v
+    for v in volumes.values():
+        resources.append({"kind": "volume", "id": v["VolumeId"], "name": name_of(v), "size_gb": v["Size"],
+                          "volume_type": v["VolumeType"], "state": v["State"]})
+    for page in ec2.get_paginator("describe_snapshots").paginate(OwnerIds=["self"], Filters=tag_filters(tags)):
+        for s in page["Snapshots"]:
+            resources.append({"kind": "snapshot", "id": s["SnapshotId"], "name": name_of(s), "size_gb": s["VolumeSize"],
+                              "age_days": (now - s["StartTime"]).days})
+    for r in ec2.describe_spot_instance_requests()["SpotInstanceRequests"]:
+        rtags = {t["Key"]: t["Value"] for t in r.get("Tags", [])}
+        if r.get("InstanceId") in instance_ids or all(rtags.get(k) == v for k, v in tags.items()):
+            resources.append({"kind": "spot_request", "id": r["SpotInstanceRequestId"], "name": name_of(r),
+                              "state": r["State"], "instance": r.get("InstanceId")})
+    if module.params["bucket"]:
+        s3 = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
+        size = count = 0
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=module.params["bucket"]):
+            for o in page.get("Contents", []):
+                size += o["Size"]
+                count += 1
+        resources.append({"kind": "bucket", "id": module.params["bucket"], "name": "", "bytes": size, "objects": count})
+    if module.params["ecs_cluster"]:
+        ecs = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
+        arns = ecs.list_services(cluster=module.params["ecs_cluster"])["serviceArns"]
+        for svc in (ecs.describe_services(cluster=module.params["ecs_cluster"], services=arns)["services"] if arns else []):
+            td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+            resources.append({"kind": "ecs_service", "id": svc["serviceName"], "name": "", "desired": svc["desiredCount"],
+                              "cpu": td.get("cpu", "0"), "memory": td.get("memory", "0")})
+    return resources
+
+
+def spot_price(ec2, instance_type, az, days, now):
+    history = ec2.describe_spot_price_history(
+        InstanceTypes=[instance_type], StartTime=now - datetime.timedelta(days=days),
+        Filters=[{"Name": "availability-zone", "Values": [az]}])["SpotPriceHistory"]
+    prices = [h["SpotPrice"] for h in history
+              if h.get("AvailabilityZone") == az and h.get("ProductDescription", "").startswith("Linux/UNIX")]
+    if not prices:
+        return None, f"no Spot price history for {instance_type} in {az}"
+    return median(prices), f"Spot price history, median of {len(prices)} in {days} days, {az}"
+
+
+def api_price(module, pricing, key, region):
+    kind, _, detail = key.partition(":")
+    query = PRICE_QUERIES.get(kind)
+    if query is None:
+        raise ValueError(f"no Price List query for {key}")
+    service, filters = query(detail, region)
+    answer = pricing.get_products(ServiceCode=service, MaxResults=10,
+                                  Filters=[{"Type": "TERM_MATCH", "Field": k, "Value": v} for k, v in filters.items()])
+    price, unit, _ = price_from_price_list(answer.get("PriceList", []))
+    return price, f"Price List API ({unit})"
+
+
+def main():
+    module = AnsibleAWSModule(
+        argument_spec={
+            "tags": {"type": "dict", "required": True},
+            "bucket": {"type": "str", "default": ""},
+            "ecs_cluster": {"type": "str", "default": ""},
+            "needs_public_ip": {"type": "list", "elements": "str", "default": []},
+            "price_source": {"type": "str", "choices": ["api", "table"], "default": "api"},
+            "spot_days": {"type": "int", "default": 7},
+            "snapshot_retention_days": {"type": "int", "default": 14},
+            "budget": {"type": "float", "required": True},
+        },
+        supports_check_mode=True,
+    )
+    region = module.region
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ec2 = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+    try:
+        resources = read_resources(module, ec2, now)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Could not read the project's resources")
+
+    keys = set()
+    for r in resources:
+        if r["kind"] == "instance":
+            keys.add(("spot" if r["lifecycle"] == "spot" else "ondemand") + ":" + r["type"])
+        elif r["kind"] == "volume":
+            keys.add("ebs:" + r["volume_type"])
+        elif r["kind"] in ("snapshot", "ipv4"):
+            keys.add(r["kind"])
+        elif r["kind"] == "bucket":
+            keys.add("s3:standard")
+        elif r["kind"] == "ecs_service":
+            keys.update(["fargate:arm64:vcpu", "fargate:arm64:gb"])
+        if r["kind"] == "instance" and r.get("credits") == "unlimited":
+            keys.add("t4g:surplus-vcpu")
+    keys.update(["ipv4", "snapshot"])  # priced for the waste findings too
+    prices, api_error = {}, None
+    pricing = module.client("pricing", retry_decorator=AWSRetry.jittered_backoff()) \
+        if module.params["price_source"] == "api" else None
+    for key in sorted(keys):
+        if key.startswith("spot:"):
+            az = next(r["az"] for r in resources if r["kind"] == "instance" and r["type"] == key[5:])
+            try:
+                price, source = spot_price(ec2, key[5:], az, module.params["spot_days"], now)
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+                price, source = None, f"Spot price history failed: {e}"
+            if price is not None:
+                prices[key] = (price, source)
+                continue
+        if pricing is not None and api_error is None and not key.startswith(("spot:", "fargate:", "t4g:")):
+            try:
+                prices[key] = api_price(module, pricing, key, region)
+                continue
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ValueError) as e:
+                api_error = str(e).splitlines()[0][:120]
+        price, source = table_price(region, key)
+        if api_error and module.params["price_source"] == "api":
+            source += f" (Price List API failed: {api_error})"
+        prices[key] = (price, source)
+
+    rows, total, missing = model(resources, prices)
+    findings = waste(resources, prices, module.params["snapshot_retention_days"])
+    budget = Decimal(str(module.params["budget"]))
+    share = float((total / budget * 100).quantize(Decimal("0.1"))) if budget else 0.0
+    sources = sorted({p[1] for p in prices.values()})
+    markdown = model_markdown(rows, total, budget, sources, now.date().isoformat())
+    module.exit_json(
+        changed=False,
+        rows=[dict(r, monthly=str(r["monthly"])) for r in rows],
+        total=str(total), share_percent=share, budget=str(budget),
+        findings=[dict(f, monthly=str(f["monthly"]) if f["monthly"] is not None else "unknown") for f in findings],
+        missing=missing, markdown=markdown, table_date=TABLE_DATE,
+        prices={k: {"price": str(v[0]) if v[0] is not None else None, "source": v[1]} for k, v in prices.items()},
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,315 @@
+"""The cost guard (playbooks/cost.yml, role cost_guard): its arithmetic
+checked against figures computed by hand, then the playbook against a moto
+server holding a small environment: the budget made once and kept, the live
+model and waste findings, the Cost Explorer report from seeded results (with
+an Estimated row), the budget gate, and bad inputs refused before any call."""
+
+import json
+import sys
+import types
+import urllib.request
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+
+import pytest
+from labhelpers import assert_refused_case, bad_inputs, refusal_batch
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "plugins/module_utils"))
+sys.path.insert(0, str(ROOT / "plugins/filter"))
+import itsupport_cost as cost  # noqa: E402
+from cost import cost_windows  # noqa: E402
+
+PRICES = {k: (v, "table") for k, v in cost.TABLE["ap-northeast-2"].items()}
+# The dev environment as provisioned: the NAT (on-demand, its Elastic IP, an
+# 8 GB root volume), the Spot dev host (30 GB), 2 GiB of backups.
+ENVIRONMENT = [
+    {"kind": "instance", "id": "i-nat", "name": "itsupport-dev-nat", "type": "t4g.micro", "state": "running",
+     "lifecycle": "on-demand", "az": "ap-northeast-2a", "credits": "standard"},
+    {"kind": "instance", "id": "i-dev", "name": "itsupport-dev-devhost", "type": "t4g.medium", "state": "running",
+     "lifecycle": "spot", "az": "ap-northeast-2a", "credits": "standard"},
+    {"kind": "ipv4", "id": "eipalloc-1", "address": "203.0.113.10", "use": "Elastic IP of itsupport-dev-nat",
+     "needed": True},
+    {"kind": "volume", "id": "vol-nat", "size_gb": 8, "volume_type": "gp3", "state": "in-use"},
+    {"kind": "volume", "id": "vol-dev", "size_gb": 30, "volume_type": "gp3", "state": "in-use"},
+    {"kind": "bucket", "id": "itsupport-dev-db-backups", "bytes": 2 * 1024 ** 3, "objects": 96},
+]
+
+
+def test_the_modelled_month_equals_the_figure_computed_by_hand():
+    rows, total, missing = cost.model(ENVIRONMENT, PRICES)
+    by_id = {r["resource"]: r["monthly"] for r in rows}
+    # 730 h x $0.0104 = 7.592; x $0.0072 = 5.256; 730 x $0.005 = 3.65;
+    # 8 x 0.0912 = 0.7296; 30 x 0.0912 = 2.736; 2 GB x 0.025 = 0.05.
+    assert by_id == {"i-nat": Decimal("7.59"), "i-dev": Decimal("5.26"), "eipalloc-1": Decimal("3.65"),
+                     "vol-nat": Decimal("0.73"), "vol-dev": Decimal("2.74"),
+                     "itsupport-dev-db-backups": Decimal("0.05")}
+    assert total == Decimal("20.02") and not missing
+    table = cost.model_markdown(rows, total, Decimal(150), [], "2026-11-28")
+    assert "| **total** | 730-hour month, 2026-11-28 | | **$20.02** | 13.3% of $150 |" in table
+
+
+def test_a_stopped_instance_costs_its_volumes_only_and_an_unpriced_item_is_named():
+    stopped = [dict(ENVIRONMENT[1], state="stopped"), ENVIRONMENT[4],
+               {"kind": "instance", "id": "i-x", "type": "m7g.large", "state": "running", "lifecycle": "on-demand",
+                "az": "ap-northeast-2a"}]
+    rows, total, missing = cost.model(stopped, PRICES)
+    assert [r["resource"] for r in rows] == ["vol-dev"] and total == Decimal("2.74")
+    assert missing == ["i-x: ondemand:m7g.large (no price)"]
+
+
+def test_price_list_answers_and_the_spot_median_are_read():
+    """Price List GetProducts answers in the API's documented shape (the
+    PriceList entries are JSON strings), kept in tests/files/pricing/."""
+    for name, price, unit in (("ec2-t4g-micro.json", "0.0104", "Hrs"), ("ebs-gp3.json", "0.0912", "GB-Mo")):
+        answer = json.loads((ROOT / "tests/files/pricing" / name).read_text())
+        assert cost.price_from_price_list(answer["PriceList"])[:2] == (Decimal(price), unit)
+    with pytest.raises(ValueError):
+        cost.price_from_price_list([json.dumps({"terms": {"OnDemand": {}}})])
+    assert cost.median(["0.0072", "0.0070", "0.0090"]) == Decimal("0.0072")
+    assert cost.median(["0.0070", "0.0080"]) == Decimal("0.0075")
+
+
+WASTE_CASES = {
+    "unattached volume": ({"kind": "volume", "id": "vol-w", "size_gb": 10, "volume_type": "gp3", "state": "available"},
+                          {"kind": "volume", "id": "vol-w", "size_gb": 10, "volume_type": "gp3", "state": "in-use"},
+                          "volume attached to nothing", "0.91"),
+    "unassociated EIP": ({"kind": "ipv4", "id": "eipalloc-w", "address": "203.0.113.9", "use": "unassociated"},
+                         {"kind": "ipv4", "id": "eipalloc-w", "address": "203.0.113.9", "use": "Elastic IP of nat"},
+                         "associated with nothing", "3.65"),
+    "public IPv4 not needed": ({"kind": "ipv4", "id": "i-dev-ipv4", "address": "203.0.113.8",
+                                "use": "public IP of itsupport-dev-devhost", "needed": False},
+                               {"kind": "ipv4", "id": "i-nat-ipv4", "address": "203.0.113.7",
+                                "use": "public IP of itsupport-dev-nat", "needed": True},
+                               "which needs none", "3.65"),
+    "old snapshot": ({"kind": "snapshot", "id": "snap-w", "size_gb": 30, "age_days": 40},
+                     {"kind": "snapshot", "id": "snap-w", "size_gb": 30, "age_days": 3},
+                     "past the 14-day retention", "1.50"),
+    "unlimited credits": (dict(ENVIRONMENT[1], credits="unlimited"), ENVIRONMENT[1],
+                          "unlimited credit mode", "58.40"),
+    "Spot request without instance": ({"kind": "spot_request", "id": "sir-w", "state": "open", "instance": None},
+                                      {"kind": "spot_request", "id": "sir-w", "state": "active", "instance": "i-dev"},
+                                      "open Spot request with no instance", "0.00"),
+}
+
+
+@pytest.mark.parametrize("case", WASTE_CASES)
+def test_each_waste_finding_is_found_where_it_is_and_only_there(case):
+    bad, good, text, monthly = WASTE_CASES[case]
+    base = [ENVIRONMENT[0], ENVIRONMENT[1]] if bad["kind"] != "instance" else [ENVIRONMENT[0]]
+    found = cost.waste(base + [bad], PRICES, 14)
+    assert [(f["resource"], str(f["monthly"])) for f in found] == [(bad["id"], monthly)], found
+    assert text in found[0]["finding"]
+    assert cost.waste(base + [good], PRICES, 14) == []
+
+
+def ce_answer(start, end, groups, estimated=False):
+    return {"TimePeriod": {"Start": start, "End": end}, "Estimated": estimated, "Total": {},
+            "Groups": [{"Keys": [k], "Metrics": {"UnblendedCost": {"Amount": v, "Unit": "USD"}}} for k, v in groups]}
+
+
+BEFORE = {"ResultsByTime": [ce_answer("2026-09-01", "2026-10-01", [("Amazon Elastic Compute Cloud - Compute", "41.20"),
+                                                                   ("Amazon Relational Database Service", "38.00"),
+                                                                   ("Amazon Simple Storage Service", "0.40")])]}
+AFTER = {"ResultsByTime": [ce_answer("2026-10-01", "2026-10-31", [("Amazon Elastic Compute Cloud - Compute", "13.10"),
+                                                                  ("Amazon Simple Storage Service", "0.45"),
+                                                                  ("Amazon Virtual Private Cloud", "3.65")]),
+                           ce_answer("2026-10-31", "2026-10-31", [("Amazon Elastic Compute Cloud - Compute", "2.00")],
+                                     estimated=True)]}
+
+
+def test_cost_explorer_comparison_keeps_finalized_rows_and_the_same_scope():
+    c = cost.compare_cost_explorer(BEFORE, AFTER)
+    assert [(r["service"], str(r["before"]), str(r["after"])) for r in c["rows"]] == [
+        ("Amazon Elastic Compute Cloud - Compute", "41.20", "13.10"),
+        ("Amazon Simple Storage Service", "0.40", "0.45")]
+    assert (str(c["total_before"]), str(c["total_after"])) == ("41.60", "13.55")
+    assert c["only_before"] == {"Amazon Relational Database Service": Decimal("38.00")}
+    assert c["only_after"] == {"Amazon Virtual Private Cloud": Decimal("3.65")}
+    assert c["estimated_excluded"] == 1
+
+
+def test_the_default_windows_are_the_last_two_complete_months_of_equal_length():
+    assert cost_windows("2026-11-28") == {"before": ["2026-09-01", "2026-10-01"], "after": ["2026-10-01", "2026-10-31"]}
+    assert cost_windows("2026-03-05") == {"before": ["2026-01-01", "2026-01-29"], "after": ["2026-02-01", "2026-03-01"]}
+
+
+# --- The playbook against moto ------------------------------------------------
+
+TAGS = [{"Key": "Project", "Value": "itsupport"}, {"Key": "Environment", "Value": "dev"}]
+
+
+def play(moto, *args, extra_vars=None):
+    rc, out, recap = moto.playbook("playbooks/cost.yml", *args, extra_vars=extra_vars)
+    return types.SimpleNamespace(returncode=rc, output=out, recap=recap)
+
+
+def seed_cost_explorer(url, results):
+    body = json.dumps({"results": results}).encode()
+    req = urllib.request.Request(url + "/moto-api/static/ce/cost-and-usage-results", data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=10).read()
+
+
+@pytest.fixture(scope="module")
+def account(moto, tmp_path_factory):
+    """A small environment: the NAT (on-demand, Elastic IP), the Spot dev
+    host, and two things billed for nothing (a volume attached to nothing,
+    an Elastic IP associated with nothing); Cost Explorer seeded with the two
+    windows' answers."""
+    ec2 = moto.client("ec2")
+    image = ec2.describe_images(Owners=["136693071363"])["Images"][0]["ImageId"]
+
+    def run(name, itype, **extra):
+        tags = TAGS + [{"Key": "Name", "Value": name}]
+        return ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType=itype,
+                                 CreditSpecification={"CpuCredits": "standard"},
+                                 TagSpecifications=[{"ResourceType": "instance", "Tags": tags},
+                                                    {"ResourceType": "volume", "Tags": tags}],
+                                 **extra)["Instances"][0]["InstanceId"]
+    nat = run("itsupport-dev-nat", "t4g.micro")
+    run("itsupport-dev-devhost", "t4g.medium", InstanceMarketOptions={
+        "MarketType": "spot", "SpotOptions": {"SpotInstanceType": "persistent", "InstanceInterruptionBehavior": "stop"}})
+    eip = ec2.allocate_address(Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": TAGS}])
+    ec2.associate_address(AllocationId=eip["AllocationId"], InstanceId=nat)
+    spare = ec2.allocate_address(Domain="vpc", TagSpecifications=[{"ResourceType": "elastic-ip", "Tags": TAGS}])
+    loose = ec2.create_volume(AvailabilityZone="ap-northeast-2a", Size=10, VolumeType="gp3",
+                              TagSpecifications=[{"ResourceType": "volume", "Tags": TAGS}])
+    moto.client("s3").create_bucket(Bucket="itsupport-dev-db-backups",
+                                    CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"})
+    seed_cost_explorer(moto.url, [BEFORE, AFTER])
+    report_dir = tmp_path_factory.mktemp("cost-report")
+    return {"eip": eip, "spare": spare["AllocationId"], "volume": loose["VolumeId"], "report_dir": report_dir,
+            "vars": {"cost_guard_report_before": ["2026-09-01", "2026-10-01"],
+                     "cost_guard_report_after": ["2026-10-01", "2026-10-31"],
+                     "cost_guard_report_dir": str(report_dir),
+                     "cost_guard_alert_emails": ["treasurer@example.org"]}}
+
+
+@pytest.fixture(scope="module")
+def runs(moto, account):
+    first = play(moto, "-v", extra_vars=account["vars"])
+    second = play(moto, "-v", extra_vars=account["vars"])
+    return first, second
+
+
+def model_result(run):
+    marker = "TASK [cost_guard : Price the live resources for a 730-hour month]"
+    return run.output.split(marker, 1)[1].split("TASK [", 1)[0]
+
+
+def test_the_budget_exists_once_with_its_alerts_and_a_second_run_changes_nothing(moto, runs):
+    first, second = runs
+    assert first.returncode == 0, first.output
+    assert second.returncode == 0, second.output
+    assert second.recap["localhost"]["changed"] == 0, second.output
+    budgets = moto.client("budgets")
+    found = [b for b in budgets.describe_budgets(AccountId="123456789012")["Budgets"]
+             if b["BudgetName"] == "itsupport-dev-monthly"]
+    assert len(found) == 1 and Decimal(found[0]["BudgetLimit"]["Amount"]) == 150, found
+    assert found[0]["TimeUnit"] == "MONTHLY" and found[0]["BudgetType"] == "COST"
+    notes = budgets.describe_notifications_for_budget(AccountId="123456789012",
+                                                      BudgetName="itsupport-dev-monthly")["Notifications"]
+    assert sorted((n["NotificationType"], float(n["Threshold"])) for n in notes) == [("ACTUAL", 80.0),
+                                                                                     ("FORECASTED", 100.0)]
+
+
+def test_the_budget_topic_lets_budgets_publish_and_mails_the_admins(moto, runs):
+    sns = moto.client("sns")
+    arn = "arn:aws:sns:ap-northeast-2:123456789012:itsupport-dev-budget"
+    policy = json.loads(sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])
+    assert [(s["Principal"], s["Action"], s["Resource"]) for s in policy["Statement"]] == [
+        ({"Service": "budgets.amazonaws.com"}, "sns:Publish", arn)]
+    subs = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subs] == [("email", "treasurer@example.org")]
+
+
+def test_the_live_model_prices_what_runs_and_finds_the_waste(runs, account):
+    out = model_result(runs[0])
+    # Table prices for the lab (no Price List API): the NAT 730 h x $0.0104.
+    assert "$0.0104/h | $7.59 | table 2026-11-26" in " ".join(out.split()), out
+    assert "Elastic IP of itsupport-dev-nat" in out and "$3.65" in out
+    assert "Spot price history, median of" in out, "the Spot host was not priced from the price history"
+    # By hand: NAT 730 x 0.0104 = 7.59; dev host at moto's Spot price 730 x
+    # 0.00001 = 0.01; three public IPv4 addresses (the NAT's Elastic IP, the
+    # spare one, the dev host's) 3 x 3.65; moto's two 8 GB gp2 root volumes
+    # 2 x 8 x 0.114 = 2 x 0.91; the loose 10 GB gp3 0.91; an empty bucket 0.
+    assert "| **total** | 730-hour month" in out and "**$21.28**" in out, out
+    text = " ".join(runs[0].output.split())
+    assert f"{account['volume']}: volume attached to nothing (10 GB) ($0.91/month)" in text, text
+    assert f"{account['spare']}: Elastic IP" in text and "associated with nothing ($3.65/month)" in text, text
+    assert "public IP of itsupport-dev-devhost, which needs none" in text, text
+    assert "public IP of itsupport-dev-nat" not in text.split("Waste:", 1)[1].split("TASK [", 1)[0]
+    assert "None" not in text.split("Waste:", 1)[1].split("TASK [", 1)[0]
+
+
+def test_the_report_compares_finalized_costs_and_draws_them(runs, account):
+    md = (account["report_dir"] / "cost-report.md").read_text()
+    assert "| Amazon Elastic Compute Cloud - Compute | $41.20 | $13.10 | $-28.10 |" in md, md
+    assert "Rows left out because Cost Explorer marked them Estimated: 1." in md
+    assert "Only before (not compared): Amazon Relational Database Service $38.00." in md
+    svg = account["report_dir"] / "cost-report.svg"
+    assert svg.stat().st_size > 800
+    root = ET.parse(svg).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    bars = [r for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.get("height") == "18"]
+    assert len(bars) == 4, "two services, before and after"
+
+
+def test_a_changed_limit_replaces_the_budget_where_update_budget_is_missing(moto, runs, account):
+    res = play(moto, "-v", extra_vars={**account["vars"], "cost_guard_budget_usd": 120})
+    assert res.returncode == 0, res.output
+    assert "method: replaced" in res.output, res.output
+    budgets = moto.client("budgets")
+    b = budgets.describe_budget(AccountId="123456789012", BudgetName="itsupport-dev-monthly")["Budget"]
+    assert Decimal(b["BudgetLimit"]["Amount"]) == 120
+    notes = budgets.describe_notifications_for_budget(AccountId="123456789012",
+                                                      BudgetName="itsupport-dev-monthly")["Notifications"]
+    assert len(notes) == 2
+
+
+def test_a_month_near_the_budget_fails_the_run_in_check_mode_changing_nothing(moto, runs, account):
+    res = play(moto, "--check", extra_vars={**account["vars"], "cost_guard_budget_usd": 20})
+    assert res.returncode != 0, res.output
+    text = " ".join(res.output.split())
+    assert "% of the $20 budget, above cost_guard_fail_percent (80%)" in text, text
+    b = moto.client("budgets").describe_budget(AccountId="123456789012", BudgetName="itsupport-dev-monthly")["Budget"]
+    assert Decimal(b["BudgetLimit"]["Amount"]) != 20, "check mode wrote the budget"
+
+
+CASES = bad_inputs("cost")
+BASE = {"cost_guard_region": "ap-northeast-2", "cost_guard_tags": {"Project": "itsupport", "Environment": "dev"},
+        "cost_guard_name_prefix": "itsupport-dev",
+        # Nothing answers here: a call made before the checks would fail differently.
+        "cost_guard_endpoint_url": "http://127.0.0.1:9", "cost_guard_access_key": "testing",
+        "cost_guard_secret_key": "testing"}
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    cases = {f"case_{n:02d}": {**BASE, **p.values[0]} for n, p in enumerate(CASES)}
+    return refusal_batch(tmp_path_factory.mktemp("cost-refusals"), {**cases, "control": BASE},
+                         [{"name": "Run the role", "ansible.builtin.include_role": {"name": "cost_guard"}}],
+                         project_group_vars=False)
+
+
+@pytest.mark.parametrize("n", range(len(CASES)), ids=[p.id for p in CASES])
+def test_bad_input_is_refused_before_any_call(batch, n):
+    _, message = CASES[n].values
+    assert_refused_case(batch[f"case_{n:02d}"], message, ("cost_guard : Check", "cost_guard : Validating arguments"))
+
+
+def test_the_base_configuration_gets_past_the_checks_to_the_first_call(batch):
+    names = [task for task, _ in batch["control"]]
+    assert names[-1] == "cost_guard : Read the account ID (the budget's topic ARN)", names
+    assert batch["control"][-1][1]["status"] == "failed"
+
+
+def test_docs_costs_md_is_the_models_output():
+    """docs/costs.md is made by scripts/costs_doc.py from aws_infra's defaults
+    and the price table, not typed by hand."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import costs_doc
+    assert (ROOT / "docs/costs.md").read_text() == costs_doc.render(), \
+        "docs/costs.md differs from the model: run python3 scripts/costs_doc.py --write"
