@@ -42,6 +42,7 @@ def test_the_modelled_month_equals_the_figure_computed_by_hand():
     by_id = {r["resource"]: r["monthly"] for r in rows}
     # 730 h x $0.0104 = 7.592; x $0.0072 = 5.256; 730 x $0.005 = 3.65;
     # 8 x 0.0912 = 0.7296; 30 x 0.0912 = 2.736; 2 GB x 0.025 = 0.05.
+    assert cost.price_key(ENVIRONMENT[1]) == "spot:t4g.medium@ap-northeast-2a"
     assert by_id == {"i-nat": Decimal("7.59"), "i-dev": Decimal("5.26"), "eipalloc-1": Decimal("3.65"),
                      "vol-nat": Decimal("0.73"), "vol-dev": Decimal("2.74"),
                      "itsupport-dev-db-backups": Decimal("0.05")}
@@ -71,6 +72,36 @@ def test_price_list_answers_and_the_spot_median_are_read():
     assert cost.median(["0.0070", "0.0080"]) == Decimal("0.0075")
 
 
+def test_price_list_queries_ask_for_the_product_priced():
+    """The module's GetProducts request per price key (a stubbed client:
+    the parameters it sends, the answer it reads)."""
+    import importlib.util
+
+    import boto3
+    from botocore.stub import Stubber
+    sys.modules.setdefault("ansible.module_utils.itsupport_cost", cost)
+    spec = importlib.util.spec_from_file_location("aws_cost_model", ROOT / "plugins/modules/aws_cost_model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    answers = {"ondemand:t4g.micro": ("ec2-t4g-micro.json", "AmazonEC2", {
+        "instanceType": "t4g.micro", "regionCode": "ap-northeast-2", "operatingSystem": "Linux", "tenancy": "Shared",
+        "preInstalledSw": "NA", "capacitystatus": "Used"}),
+        "ebs:gp3": ("ebs-gp3.json", "AmazonEC2", {"productFamily": "Storage", "volumeApiName": "gp3",
+                                                  "regionCode": "ap-northeast-2"})}
+    with Stubber(client) as stub:
+        for key, (fixture, service, filters) in answers.items():
+            stub.add_response("get_products", json.loads((ROOT / "tests/files/pricing" / fixture).read_text()),
+                              {"ServiceCode": service, "MaxResults": 10,
+                               "Filters": [{"Type": "TERM_MATCH", "Field": k, "Value": v} for k, v in filters.items()]})
+            price, source = module.api_price(None, client, key, "ap-northeast-2")
+            assert (str(price), source) in (("0.0104000000", "Price List API (Hrs)"),
+                                            ("0.0912000000", "Price List API (GB-Mo)")), key
+        stub.add_response("get_products", {"FormatVersion": "aws_v1", "PriceList": []})
+        with pytest.raises(ValueError):
+            module.api_price(None, client, "ipv4", "ap-northeast-2")
+
+
 WASTE_CASES = {
     "unattached volume": ({"kind": "volume", "id": "vol-w", "size_gb": 10, "volume_type": "gp3", "state": "available"},
                           {"kind": "volume", "id": "vol-w", "size_gb": 10, "volume_type": "gp3", "state": "in-use"},
@@ -86,8 +117,9 @@ WASTE_CASES = {
     "old snapshot": ({"kind": "snapshot", "id": "snap-w", "size_gb": 30, "age_days": 40},
                      {"kind": "snapshot", "id": "snap-w", "size_gb": 30, "age_days": 3},
                      "past the 14-day retention", "1.50"),
+    # 2 vCPUs x (1 - 20 % baseline) x 730 h x $0.04.
     "unlimited credits": (dict(ENVIRONMENT[1], credits="unlimited"), ENVIRONMENT[1],
-                          "unlimited credit mode", "58.40"),
+                          "unlimited credit mode", "46.72"),
     "Spot request without instance": ({"kind": "spot_request", "id": "sir-w", "state": "open", "instance": None},
                                       {"kind": "spot_request", "id": "sir-w", "state": "active", "instance": "i-dev"},
                                       "open Spot request with no instance", "0.00"),
@@ -221,6 +253,7 @@ def test_the_budget_topic_lets_budgets_publish_and_mails_the_admins(moto, runs):
     policy = json.loads(sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])
     assert [(s["Principal"], s["Action"], s["Resource"]) for s in policy["Statement"]] == [
         ({"Service": "budgets.amazonaws.com"}, "sns:Publish", arn)]
+    assert policy["Statement"][0]["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
     subs = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
     assert [(s["Protocol"], s["Endpoint"]) for s in subs] == [("email", "treasurer@example.org")]
 
@@ -229,7 +262,7 @@ def test_the_live_model_prices_what_runs_and_finds_the_waste(runs, account):
     out = model_result(runs[0])
     # Table prices for the lab (no Price List API): the NAT 730 h x $0.0104.
     assert "$0.0104/h | $7.59 | table 2026-11-26" in " ".join(out.split()), out
-    assert "Elastic IP of itsupport-dev-nat" in out and "$3.65" in out
+    assert "public IP of itsupport-dev-nat (Elastic IP)" in out and "$3.65" in out
     assert "Spot price history, median of" in out, "the Spot host was not priced from the price history"
     # By hand: NAT 730 x 0.0104 = 7.59; dev host at moto's Spot price 730 x
     # 0.00001 = 0.01; three public IPv4 addresses (the NAT's Elastic IP, the
@@ -276,6 +309,89 @@ def test_a_month_near_the_budget_fails_the_run_in_check_mode_changing_nothing(mo
     assert "% of the $20 budget, above cost_guard_fail_percent (80%)" in text, text
     b = moto.client("budgets").describe_budget(AccountId="123456789012", BudgetName="itsupport-dev-monthly")["Budget"]
     assert Decimal(b["BudgetLimit"]["Amount"]) != 20, "check mode wrote the budget"
+
+
+@pytest.fixture(scope="module")
+def budgets_with_updates():
+    """A moto server in this process with the Budgets calls moto lacks added
+    (UpdateBudget, DescribeSubscribersForNotification), as AWS answers them,
+    so the module's real-AWS path runs: an update in place, subscribers
+    compared."""
+    from moto.budgets.exceptions import NotFoundException
+    from moto.budgets.responses import BudgetsResponse
+    from moto.server import ThreadedMotoServer
+
+    from conftest import free_port
+
+    def budget(self, account, name):
+        try:
+            return self.backend.budgets[account][name]
+        except KeyError:
+            raise NotFoundException(f"Unable to get budget: {name}")
+
+    def update_budget(self):
+        new = self._get_param("NewBudget")
+        b = budget(self, self._get_param("AccountId"), new["BudgetName"])
+        b.budget = {**b.budget, **new}
+        return json.dumps({})
+
+    def describe_subscribers_for_notification(self):
+        b = budget(self, self._get_param("AccountId"), self._get_param("BudgetName"))
+        want = self._get_param("Notification")
+        for n in b.notifications:
+            if n.details == want:
+                return json.dumps({"Subscribers": n.subscribers})
+        raise NotFoundException("Unable to find the notification")
+
+    added = {"update_budget": update_budget,
+             "describe_subscribers_for_notification": describe_subscribers_for_notification}
+    saved = {name: BudgetsResponse.__dict__.get(name) for name in added}
+    for name, fn in added.items():
+        setattr(BudgetsResponse, name, fn)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield port
+    server.stop()
+    for name, fn in saved.items():
+        if fn is None:
+            delattr(BudgetsResponse, name)
+        else:
+            setattr(BudgetsResponse, name, fn)
+
+
+def test_where_aws_answers_every_call_the_budget_is_updated_in_place_and_subscribers_compared(budgets_with_updates):
+    import boto3
+    from labhelpers import run_playbook
+    url = f"http://127.0.0.1:{budgets_with_updates}"
+    budgets = boto3.client("budgets", region_name="us-east-1", endpoint_url=url,
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+    actual = {"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN", "Threshold": 80.0,
+              "ThresholdType": "PERCENTAGE"}
+    # Someone made the budget by hand: the old limit, one alert, to one address.
+    budgets.create_budget(AccountId="123456789012", Budget={
+        "BudgetName": "itsupport-dev-monthly", "BudgetLimit": {"Amount": "150", "Unit": "USD"},
+        "TimeUnit": "MONTHLY", "BudgetType": "COST"}, NotificationsWithSubscribers=[
+        {"Notification": actual, "Subscribers": [{"SubscriptionType": "EMAIL", "Address": "old@example.org"}]}])
+    extra = {"cost_guard_budget_usd": 120, "cost_guard_report": False, "cost_guard_bucket": ""}
+    runs = [run_playbook(str(ROOT / "playbooks/cost.yml"), "-v", inventory=str(ROOT / "inventories/lab"),
+                         extra_vars=extra, env={"LAB_MOTO_PORT": str(budgets_with_updates)}) for _ in range(2)]
+    (rc, out, _), (rc2, out2, recap2) = runs
+    assert rc == 0, out
+    assert "method: updated" in out and "does not answer" not in out, out
+    b = budgets.describe_budget(AccountId="123456789012", BudgetName="itsupport-dev-monthly")["Budget"]
+    assert Decimal(b["BudgetLimit"]["Amount"]) == 120
+    topic = "arn:aws:sns:ap-northeast-2:123456789012:itsupport-dev-budget"
+    notes = budgets.describe_notifications_for_budget(AccountId="123456789012",
+                                                      BudgetName="itsupport-dev-monthly")["Notifications"]
+    assert sorted((n["NotificationType"], float(n["Threshold"])) for n in notes) == [("ACTUAL", 80.0),
+                                                                                     ("FORECASTED", 100.0)]
+    for n in notes:
+        subs = budgets.describe_subscribers_for_notification(AccountId="123456789012",
+                                                             BudgetName="itsupport-dev-monthly",
+                                                             Notification=n)["Subscribers"]
+        assert subs == [{"SubscriptionType": "SNS", "Address": topic}], (n, subs)
+    assert rc2 == 0 and recap2["localhost"]["changed"] == 0, out2
 
 
 CASES = bad_inputs("cost")

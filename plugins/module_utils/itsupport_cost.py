@@ -31,21 +31,37 @@ TABLE = {
         "snapshot": Decimal("0.05"),               # per GB-month
         "ipv4": Decimal("0.005"),                  # per public IPv4 address-hour
         "s3:standard": Decimal("0.025"),           # per GB-month
-        "fargate:arm64:vcpu": Decimal("0.03238"),  # per vCPU-hour
-        "fargate:arm64:gb": Decimal("0.00356"),    # per GB-hour
+        # Fargate Linux/ARM, per vCPU-hour and GB-hour: Seoul's x86 price
+        # less the 20 % Graviton discount (approximate; check before relying).
+        "fargate:arm64:vcpu": Decimal("0.03725"),
+        "fargate:arm64:gb": Decimal("0.00409"),
         "t4g:surplus-vcpu": Decimal("0.04"),       # per vCPU-hour of surplus credits
     },
 }
-VCPUS = {"t4g.nano": 2, "t4g.micro": 2, "t4g.small": 2, "t4g.medium": 2, "t4g.large": 2, "t4g.xlarge": 4}
+VCPUS = {"t4g.nano": 2, "t4g.micro": 2, "t4g.small": 2, "t4g.medium": 2, "t4g.large": 2, "t4g.xlarge": 4,
+         "t4g.2xlarge": 8}
+# Baseline CPU share per vCPU: only use above it costs surplus credits.
+BASELINE = {"t4g.nano": Decimal("0.05"), "t4g.micro": Decimal("0.10"), "t4g.small": Decimal("0.20"),
+            "t4g.medium": Decimal("0.20"), "t4g.large": Decimal("0.30"), "t4g.xlarge": Decimal("0.40"),
+            "t4g.2xlarge": Decimal("0.40")}
 
 
 def money(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def price_key(resource):
+    """The price key of an instance: spot:<type>@<az> (Spot prices differ by
+    Availability Zone) or ondemand:<type>."""
+    if resource.get("lifecycle") == "spot":
+        return f"spot:{resource['type']}@{resource.get('az', '')}"
+    return f"ondemand:{resource['type']}"
+
+
 def table_price(region, key):
     """(price, source) from the dated table, or (None, reason)."""
     prices = TABLE.get(region, {})
+    key = key.split("@")[0]
     if key in prices:
         return prices[key], f"table {TABLE_DATE}"
     return None, f"no table price for {key} in {region}"
@@ -81,7 +97,7 @@ def model(resources, prices):
     rows, missing = [], []
 
     def add(res, key, quantity, unit, detail):
-        price, source = prices.get(key, (None, "no price"))
+        price, source = prices.get(key) or prices.get(key.split("@")[0]) or (None, "no price")
         if price is None:
             missing.append(f"{res['id']}: {key} ({source})")
             return
@@ -93,9 +109,9 @@ def model(resources, prices):
         kind = res["kind"]
         if kind == "instance":
             if res["state"] in ("running", "pending"):
-                market = "spot" if res.get("lifecycle") == "spot" else "ondemand"
-                add(res, f"{market}:{res['type']}", HOURS_PER_MONTH, "h",
-                    f"{res['type']}, {'Spot' if market == 'spot' else 'on-demand'}, credits {res.get('credits', '?')}")
+                spot = res.get("lifecycle") == "spot"
+                add(res, price_key(res), HOURS_PER_MONTH, "h",
+                    f"{res['type']}, {'Spot' if spot else 'on-demand'}, credits {res.get('credits', '?')}")
         elif kind == "volume":
             add(res, f"ebs:{res['volume_type']}", Decimal(res["size_gb"]), "GB-month",
                 f"{res['size_gb']} GB {res['volume_type']}, {res['state']}")
@@ -135,17 +151,19 @@ def waste(resources, prices, snapshot_retention_days):
             found.append({"resource": res["id"], "finding": f"Elastic IP {res['address']} associated with nothing",
                           "monthly": cost("ipv4", HOURS_PER_MONTH)})
         elif kind == "ipv4" and res["use"].startswith("public IP of ") and not res.get("needed", False):
-            found.append({"resource": res["id"], "finding": f"{res['use']}, which needs none (it is behind the NAT)",
+            found.append({"resource": res["id"], "finding": f"{res['use']}, which needs none (not listed as needing one)",
                           "monthly": cost("ipv4", HOURS_PER_MONTH)})
         elif kind == "snapshot" and res["age_days"] > snapshot_retention_days:
             found.append({"resource": res["id"],
                           "finding": f"snapshot {res['age_days']} days old, past the {snapshot_retention_days}-day retention",
                           "monthly": cost("snapshot", Decimal(res["size_gb"]))})
         elif kind == "instance" and res.get("credits") == "unlimited" and res["type"].startswith("t4g."):
-            vcpus = VCPUS.get(res["type"], 2)
+            # At most: the whole month flat out, every vCPU above its baseline.
+            surplus = Decimal(VCPUS.get(res["type"], 2)) * (1 - BASELINE.get(res["type"], Decimal("0.2")))
             found.append({"resource": res["id"],
-                          "finding": f"{res['type']} in unlimited credit mode (surplus credits are billed; use standard)",
-                          "monthly": cost("t4g:surplus-vcpu", Decimal(vcpus) * HOURS_PER_MONTH)})
+                          "finding": f"{res['type']} in unlimited credit mode (surplus credits are billed, "
+                                     "up to this when it runs flat out all month; use standard)",
+                          "monthly": cost("t4g:surplus-vcpu", surplus * HOURS_PER_MONTH)})
         elif kind == "spot_request" and res["state"] in ("open", "disabled") and res.get("instance") not in instances:
             found.append({"resource": res["id"], "finding": f"{res['state']} Spot request with no instance",
                           "monthly": Decimal("0.00")})

@@ -99,10 +99,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 
 def unimplemented(error):
-    """The endpoint has no such operation (moto answers HTTP 500)."""
-    meta = getattr(error, "response", {}).get("ResponseMetadata", {})
+    """The endpoint has no such operation: moto answers HTTP 500 with the
+    bare code "500" (AWS's own server errors carry a name, such as
+    InternalErrorException, and are not taken for this)."""
     code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
-    return meta.get("HTTPStatusCode") == 500 or code in ("500", "NotImplemented", "InvalidAction")
+    return code in ("500", "NotImplemented", "InvalidAction", "UnknownOperationException")
 
 
 def notification(item):

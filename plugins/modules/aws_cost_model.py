@@ -106,7 +106,7 @@ except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
 
 from ansible.module_utils.itsupport_cost import (TABLE_DATE, median, model, model_markdown, price_from_price_list,
-                                                 table_price, waste)
+                                                 price_key, table_price, waste)
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
@@ -138,14 +138,23 @@ def read_resources(module, ec2, now):
     pages = ec2.get_paginator("describe_instances").paginate(
         Filters=tag_filters(tags) + [{"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])
     instances = [i for page in pages for r in page["Reservations"] for i in r["Instances"]]
+    # Credit modes exist for burstable (T) instances only; one at a time when
+    # the batch is refused, so one odd instance does not hide the others'.
     credits = {}
-    if instances:
+    burstable = [i["InstanceId"] for i in instances if i["InstanceType"].startswith("t")]
+    for batch in ([burstable] if burstable else []):
         try:
-            for c in ec2.describe_instance_credit_specifications(
-                    InstanceIds=[i["InstanceId"] for i in instances])["InstanceCreditSpecifications"]:
-                credits[c["InstanceId"]] = c["CpuCredits"]
+            answers = ec2.describe_instance_credit_specifications(InstanceIds=batch)["InstanceCreditSpecifications"]
         except botocore.exceptions.ClientError:
-            pass
+            answers = []
+            for iid in batch:
+                try:
+                    answers += ec2.describe_instance_credit_specifications(
+                        InstanceIds=[iid])["InstanceCreditSpecifications"]
+                except botocore.exceptions.ClientError:
+                    pass
+        for c in answers:
+            credits[c["InstanceId"]] = c["CpuCredits"]
     for i in instances:
         iid = i["InstanceId"]
         instance_ids.append(iid)
@@ -155,12 +164,17 @@ def read_resources(module, ec2, now):
     addresses = ec2.describe_addresses(Filters=tag_filters(tags))["Addresses"]
     eip_ips = set()
     names = {r["id"]: r["name"] for r in resources}
+    eni_owner = {eni["NetworkInterfaceId"]: i["InstanceId"] for i in instances for eni in i.get("NetworkInterfaces", [])}
     for a in addresses:
         eip_ips.add(a["PublicIp"])
-        owner = a.get("InstanceId") or a.get("NetworkInterfaceId")
-        use = f"Elastic IP of {names.get(owner, owner)}" if owner else "unassociated"
-        resources.append({"kind": "ipv4", "id": a.get("AllocationId", a["PublicIp"]), "name": name_of(a),
-                          "address": a["PublicIp"], "use": use, "needed": True})
+        owner = a.get("InstanceId") or eni_owner.get(a.get("NetworkInterfaceId"), a.get("NetworkInterfaceId"))
+        if owner:
+            resources.append({"kind": "ipv4", "id": a.get("AllocationId", a["PublicIp"]), "name": name_of(a),
+                              "address": a["PublicIp"], "use": f"public IP of {names.get(owner, owner)} (Elastic IP)",
+                              "needed": names.get(owner) in module.params["needs_public_ip"]})
+        else:
+            resources.append({"kind": "ipv4", "id": a.get("AllocationId", a["PublicIp"]), "name": name_of(a),
+                              "address": a["PublicIp"], "use": "unassociated"})
     for i in instances:
         ip = i.get("PublicIpAddress")
         if ip and ip not in eip_ips:
@@ -179,16 +193,27 @@ def read_resources(module, ec2, now):
         for s in page["Snapshots"]:
             resources.append({"kind": "snapshot", "id": s["SnapshotId"], "name": name_of(s), "size_gb": s["VolumeSize"],
                               "age_days": (now - s["StartTime"]).days})
-    for r in ec2.describe_spot_instance_requests()["SpotInstanceRequests"]:
+    # A Spot request carries no tags of its own (ec2_instance tags the
+    # instance): it is the project's when it launched one of the project's
+    # instances, the terminated ones included (EC2 lists those for about an
+    # hour), or when someone tagged it.
+    gone = ec2.describe_instances(Filters=tag_filters(tags) + [
+        {"Name": "instance-state-name", "Values": ["shutting-down", "terminated"]}])
+    known = set(instance_ids) | {i["InstanceId"] for r in gone["Reservations"] for i in r["Instances"]}
+    requests = [r for page in ec2.get_paginator("describe_spot_instance_requests").paginate()
+                for r in page["SpotInstanceRequests"]]
+    for r in requests:
         rtags = {t["Key"]: t["Value"] for t in r.get("Tags", [])}
-        if r.get("InstanceId") in instance_ids or all(rtags.get(k) == v for k, v in tags.items()):
+        if r.get("InstanceId") in known or all(rtags.get(k) == v for k, v in tags.items()):
             resources.append({"kind": "spot_request", "id": r["SpotInstanceRequestId"], "name": name_of(r),
-                              "state": r["State"], "instance": r.get("InstanceId")})
+                              "state": r["State"],
+                              "instance": r.get("InstanceId") if r.get("InstanceId") in instance_ids else None})
     if module.params["bucket"]:
         s3 = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
         size = count = 0
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=module.params["bucket"]):
-            for o in page.get("Contents", []):
+        # Every version is billed (the backup bucket is versioned).
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=module.params["bucket"]):
+            for o in page.get("Versions", []):
                 size += o["Size"]
                 count += 1
         resources.append({"kind": "bucket", "id": module.params["bucket"], "name": "", "bytes": size, "objects": count})
@@ -250,7 +275,7 @@ def main():
     keys = set()
     for r in resources:
         if r["kind"] == "instance":
-            keys.add(("spot" if r["lifecycle"] == "spot" else "ondemand") + ":" + r["type"])
+            keys.add(price_key(r))
         elif r["kind"] == "volume":
             keys.add("ebs:" + r["volume_type"])
         elif r["kind"] in ("snapshot", "ipv4"):
@@ -262,29 +287,34 @@ def main():
         if r["kind"] == "instance" and r.get("credits") == "unlimited":
             keys.add("t4g:surplus-vcpu")
     keys.update(["ipv4", "snapshot"])  # priced for the waste findings too
-    prices, api_error = {}, None
-    pricing = module.client("pricing", retry_decorator=AWSRetry.jittered_backoff()) \
+    prices, api_down = {}, None
+    # The Price List API answers in a few regions only (us-east-1 among them).
+    pricing = module.client("pricing", region="us-east-1", retry_decorator=AWSRetry.jittered_backoff()) \
         if module.params["price_source"] == "api" else None
     for key in sorted(keys):
+        note = ""
         if key.startswith("spot:"):
-            az = next(r["az"] for r in resources if r["kind"] == "instance" and r["type"] == key[5:])
+            instance_type, _, az = key[5:].partition("@")
             try:
-                price, source = spot_price(ec2, key[5:], az, module.params["spot_days"], now)
+                price, source = spot_price(ec2, instance_type, az, module.params["spot_days"], now)
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
                 price, source = None, f"Spot price history failed: {e}"
             if price is not None:
                 prices[key] = (price, source)
                 continue
-        if pricing is not None and api_error is None and not key.startswith(("spot:", "fargate:", "t4g:")):
-            try:
-                prices[key] = api_price(module, pricing, key, region)
-                continue
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ValueError) as e:
-                api_error = str(e).splitlines()[0][:120]
+        elif pricing is not None and not key.startswith(("fargate:", "t4g:")):
+            if api_down is None:
+                try:
+                    prices[key] = api_price(module, pricing, key, region)
+                    continue
+                except ValueError as e:  # this query matched no price: this key only
+                    note = f" (Price List API: {e})"
+                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+                    api_down = str(e).splitlines()[0][:120]  # unreachable or refused: stop asking
+            if api_down:
+                note = f" (Price List API failed: {api_down})"
         price, source = table_price(region, key)
-        if api_error and module.params["price_source"] == "api":
-            source += f" (Price List API failed: {api_error})"
-        prices[key] = (price, source)
+        prices[key] = (price, source + note)
 
     rows, total, missing = model(resources, prices)
     findings = waste(resources, prices, module.params["snapshot_retention_days"])
