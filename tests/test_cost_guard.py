@@ -210,6 +210,14 @@ def account(moto, tmp_path_factory):
                               TagSpecifications=[{"ResourceType": "volume", "Tags": TAGS}])
     moto.client("s3").create_bucket(Bucket="itsupport-dev-db-backups",
                                     CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"})
+    # Production's cluster (the project wires <prefix> as its name): one app, two Fargate tasks.
+    ecs = moto.client("ecs")
+    ecs.create_cluster(clusterName="itsupport-dev")
+    ecs.register_task_definition(family="council", requiresCompatibilities=["FARGATE"], networkMode="awsvpc",
+                                 cpu="512", memory="1024",
+                                 containerDefinitions=[{"name": "council", "image": "council:1", "essential": True}])
+    ecs.create_service(cluster="itsupport-dev", serviceName="council", taskDefinition="council", desiredCount=2,
+                       launchType="FARGATE")
     seed_cost_explorer(moto.url, [BEFORE, AFTER])
     report_dir = tmp_path_factory.mktemp("cost-report")
     return {"eip": eip, "spare": spare["AllocationId"], "volume": loose["VolumeId"], "report_dir": report_dir,
@@ -267,8 +275,11 @@ def test_the_live_model_prices_what_runs_and_finds_the_waste(runs, account):
     # By hand: NAT 730 x 0.0104 = 7.59; dev host at moto's Spot price 730 x
     # 0.00001 = 0.01; three public IPv4 addresses (the NAT's Elastic IP, the
     # spare one, the dev host's) 3 x 3.65; moto's two 8 GB gp2 root volumes
-    # 2 x 8 x 0.114 = 2 x 0.91; the loose 10 GB gp3 0.91; an empty bucket 0.
-    assert "| **total** | 730-hour month" in out and "**$21.28**" in out, out
+    # 2 x 8 x 0.114 = 2 x 0.91; the loose 10 GB gp3 0.91; an empty bucket 0;
+    # two Fargate tasks of 0.5 vCPU and 1 GB: 730 vCPU-h x 0.03725 = 27.19,
+    # 1460 GB-h x 0.00409 = 5.97.
+    assert "| **total** | 730-hour month" in out and "**$54.44**" in out, out
+    assert "2 task(s) x 0.5 vCPU" in out
     text = " ".join(runs[0].output.split())
     assert f"{account['volume']}: volume attached to nothing (10 GB) ($0.91/month)" in text, text
     assert f"{account['spare']}: Elastic IP" in text and "associated with nothing ($3.65/month)" in text, text

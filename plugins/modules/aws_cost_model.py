@@ -27,7 +27,7 @@ options:
     type: str
     default: ""
   ecs_cluster:
-    description: ECS cluster whose services are priced (Fargate ARM64). Empty to skip.
+    description: ECS cluster whose services are priced (Fargate ARM64), if it exists. Empty to skip.
     type: str
     default: ""
   needs_public_ip:
@@ -219,7 +219,12 @@ def read_resources(module, ec2, now):
         resources.append({"kind": "bucket", "id": module.params["bucket"], "name": "", "bytes": size, "objects": count})
     if module.params["ecs_cluster"]:
         ecs = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
-        arns = ecs.list_services(cluster=module.params["ecs_cluster"])["serviceArns"]
+        try:
+            arns = ecs.list_services(cluster=module.params["ecs_cluster"])["serviceArns"]
+        except botocore.exceptions.ClientError as e:
+            if e.response.get("Error", {}).get("Code") != "ClusterNotFoundException":
+                raise
+            arns = []  # no production cluster (yet)
         for svc in (ecs.describe_services(cluster=module.params["ecs_cluster"], services=arns)["services"] if arns else []):
             td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
             resources.append({"kind": "ecs_service", "id": svc["serviceName"], "name": "", "desired": svc["desiredCount"],
