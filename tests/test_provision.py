@@ -443,6 +443,66 @@ def test_recover_adopts_an_instance_the_spot_request_relaunched_untagged(moto, p
         provisioned.terminate_instances(InstanceIds=[relaunched])
 
 
+def run_at_a_terminal(moto, playbook, answer, timeout=300):
+    """Run a playbook as a person at a terminal: a pseudo-terminal for its
+    input and output; `answer` is typed once the prompt shows."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import termios
+    import subprocess
+    import time
+    main, child = pty.openpty()
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", **moto.env)
+    def own_terminal():  # a session of its own, the pseudo-terminal its controlling terminal
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(["ansible-playbook", "-i", str(ROOT / "inventories/lab"), str(ROOT / playbook)],
+                            stdin=child, stdout=child, stderr=child, env=env, preexec_fn=own_terminal)
+    os.close(child)
+    out, typed, deadline = b"", False, time.monotonic() + timeout
+    last, tries = time.monotonic(), 0
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main], [], [], 1)
+        if ready:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            last = time.monotonic()
+        # Typed a moment after the prompt shows: the pause discards what
+        # was typed before it is ready (as a terminal does), so it is typed
+        # again while the output stands still.
+        shown = " ".join(out.decode(errors="replace").split())
+        if "anything else to stop" in shown and "Nothing was removed" not in shown and tries < 3 \
+                and time.monotonic() - last >= (2 if not typed else 8):
+            os.write(main, answer.encode() + b"\r")
+            typed, tries, last = True, tries + 1, time.monotonic()
+        if proc.poll() is not None and not ready:
+            break
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(timeout=30)
+    os.close(main)
+    return proc.returncode, out.decode(errors="replace"), typed
+
+
+def test_teardown_at_the_prompt_stops_unless_the_environment_is_typed(moto, provisioned):
+    """At a terminal the run shows the list, asks, and a wrong answer stops
+    it with nothing removed."""
+    rc, out, typed = run_at_a_terminal(moto, "playbooks/teardown.yml", "itsupport-prod")
+    assert typed, out
+    assert rc != 0, out
+    assert "Nothing was removed" in out, out
+    assert len(instances(provisioned, states=("running",))) == 2
+    assert len(provisioned.describe_addresses()["Addresses"]) == 1
+
+
 def test_teardown_leaves_nothing_billable_keeps_the_backups_and_touches_nothing_else(moto, provisioned, foreign):
     s3 = moto.client("s3")
     s3.put_object(Bucket=BUCKET, Key="mysql/20261127T000000Z.sql.gz", Body=b"a backup")
