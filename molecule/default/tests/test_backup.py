@@ -115,24 +115,34 @@ def test_a_backup_holds_the_rows_written_before_it_and_restores(host, s3):
     assert local == [key.split("/")[-1]], local
 
 
+def failed_backup_journal(host):
+    """Run the backup as the timer would, expect it to fail and the unit to
+    say so; return the unit's last journal lines (the reason)."""
+    assert run_backup(host).rc != 0
+    assert host.run("systemctl is-failed itsupport-db-backup.service").stdout.strip() == "failed"
+    return host.check_output("journalctl -u itsupport-db-backup -n 20 --no-pager -o cat")
+
+
+def assert_nothing_stored_and_the_next_run_works(host, s3, before_latest, before_dumps):
+    """After a failed backup: no object stored, latest unchanged; the next
+    run works again and moves latest."""
+    assert latest(s3) == before_latest
+    assert dumps(s3) == before_dumps, "an object was stored by the failed run"
+    assert run_backup(host).rc == 0
+    assert latest(s3) != before_latest
+
+
 def test_a_failed_upload_fails_the_unit_and_keeps_latest(host, s3):
     before_latest, before_dumps = latest(s3), dumps(s3)
     # S3 unreachable from the host: its requests are refused on the way out.
     rule = "OUTPUT -d 10.20.1.1 -p tcp -j REJECT --reject-with tcp-reset"
     assert host.run(f"iptables -I {rule}").rc == 0
     try:
-        res = run_backup(host)
-        assert res.rc != 0
-        assert host.run("systemctl is-failed itsupport-db-backup.service").stdout.strip() == "failed"
-        journal = host.check_output("journalctl -u itsupport-db-backup -n 20 --no-pager -o cat")
+        journal = failed_backup_journal(host)
         assert "itsupport-db-backup:" in journal and ("Connect" in journal or "connect" in journal), journal
     finally:
         host.run(f"iptables -D {rule}")
-    assert latest(s3) == before_latest
-    assert dumps(s3) == before_dumps, "an object was stored by the failed run"
-    # The next run works again and moves latest.
-    assert run_backup(host).rc == 0
-    assert latest(s3) != before_latest
+    assert_nothing_stored_and_the_next_run_works(host, s3, before_latest, before_dumps)
 
 
 def test_a_full_disk_fails_the_unit_leaves_no_partial_file_and_keeps_latest(host, s3):
@@ -145,18 +155,12 @@ def test_a_full_disk_fails_the_unit_leaves_no_partial_file_and_keeps_latest(host
     try:
         host.run(f"dd if=/dev/zero of={local}/filler bs=64k")
         assert host.run(f"findmnt -n -o AVAIL {local}").stdout.strip() in ("0", "0B"), "the disk is not full"
-        res = run_backup(host)
-        assert res.rc != 0
-        assert host.run("systemctl is-failed itsupport-db-backup.service").stdout.strip() == "failed"
-        journal = host.check_output("journalctl -u itsupport-db-backup -n 20 --no-pager -o cat")
+        journal = failed_backup_journal(host)
         assert "No space left on device" in journal, journal
         assert host.check_output(f"ls -A {local}").split() == ["filler"], "a partial dump stayed on the disk"
     finally:
         host.run(f"umount {local}")
-    assert latest(s3) == before_latest
-    assert dumps(s3) == before_dumps, "an object was stored by the failed run"
-    assert run_backup(host).rc == 0
-    assert latest(s3) != before_latest
+    assert_nothing_stored_and_the_next_run_works(host, s3, before_latest, before_dumps)
 
 
 def test_containers_on_the_host_cannot_read_the_role_credentials(host):
