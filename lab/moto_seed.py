@@ -9,6 +9,9 @@ Real account                         Seeded here
 - the existing VPC                   VPC 10.20.0.0/16 "itsupport-vpc" with an
                                      IGW, public 10.20.1.0/24 and private
                                      10.20.2.0/24 subnets, a private route table
+- the old development RDS            instance "itsupport-dev-db" (MySQL 8.0,
+                                     master user admin, deletion protection
+                                     on); its server is the lab-rds container
 Safe to run again: everything is looked up by name first. Prints the IDs as JSON.
 """
 
@@ -59,7 +62,27 @@ def seed(endpoint):
                 # A route someone else owns: provisioning must not purge it.
                 ec2.create_route(RouteTableId=rt, DestinationCidrBlock="192.168.100.0/24", GatewayId=igw)
     out["vpc_id"] = vpc
+    out["rds"] = seed_rds(endpoint)
     return out
+
+
+# The development RDS that playbooks/migrate_dev_rds.yml moves into the dev
+# host's container (moto answers its API; the lab-rds container, named like
+# the endpoint moto reports, is its server).
+RDS = {"DBInstanceIdentifier": "itsupport-dev-db", "Engine": "mysql", "EngineVersion": "8.0.39",
+       "DBInstanceClass": "db.t4g.micro", "AllocatedStorage": 20, "MasterUsername": "admin",
+       "MasterUserPassword": "lab-only-rds-admin-pw", "DeletionProtection": True,
+       "Tags": [{"Key": "Name", "Value": "itsupport-dev-db"}]}
+
+
+def seed_rds(endpoint):
+    rds = boto3.client("rds", region_name=REGION, endpoint_url=endpoint,
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    try:
+        rds.describe_db_instances(DBInstanceIdentifier=RDS["DBInstanceIdentifier"])
+    except rds.exceptions.DBInstanceNotFoundFault:
+        rds.create_db_instance(**RDS)
+    return RDS["DBInstanceIdentifier"]
 
 
 if __name__ == "__main__":

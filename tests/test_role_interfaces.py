@@ -92,6 +92,13 @@ REQUIRED_SAMPLES = {
     "aws_infra": {"aws_infra_admin_cidrs": ["203.0.113.10/32"], "aws_infra_key_name": "itsupport-admin"},
     "recover": {"recover_devhost_name": "itsupport-dev-devhost", "recover_nat_name": "itsupport-dev-nat"},
     "nat_instance": {"nat_instance_private_cidrs": ["10.20.2.0/24"]},
+    "rds_migration": {
+        "rds_migration_identifier": "itsupport-dev-db", "rds_migration_databases": ["helpdesk"],
+        "rds_migration_instance": {}, "rds_migration_record": {}, "rds_migration_password": "pw",
+        "rds_migration_target_password": "pw", "rds_migration_client_image": "mysql:8.4",
+        "rds_migration_users": [{"name": "helpdesk", "password": "pw", "databases": ["helpdesk"]}],
+        "rds_migration_bucket": "itsupport-dev-db-backups", "rds_migration_region": "ap-northeast-2",
+    },
     "app_stack": {
         "app_stack_db_root_password": "pw",
         "app_stack_db_users": [{"name": "council", "password": "pw", "databases": ["council"]}],
