@@ -62,7 +62,8 @@ def seed(endpoint):
                 # A route someone else owns: provisioning must not purge it.
                 ec2.create_route(RouteTableId=rt, DestinationCidrBlock="192.168.100.0/24", GatewayId=igw)
     out["vpc_id"] = vpc
-    out["rds"] = seed_rds(endpoint)
+    private = ec2.describe_subnets(Filters=[{"Name": "tag:Name", "Values": ["itsupport-private-a"]}])["Subnets"]
+    out["rds"] = seed_rds(endpoint, [sn["SubnetId"] for sn in private])
     return out
 
 
@@ -72,12 +73,17 @@ def seed(endpoint):
 RDS = {"DBInstanceIdentifier": "itsupport-dev-db", "Engine": "mysql", "EngineVersion": "8.0.39",
        "DBInstanceClass": "db.t4g.micro", "AllocatedStorage": 20, "MasterUsername": "admin",
        "MasterUserPassword": "lab-only-rds-admin-pw", "DeletionProtection": True,
-       "Tags": [{"Key": "Name", "Value": "itsupport-dev-db"}]}
+       "DBSubnetGroupName": "itsupport-dev-db", "Tags": [{"Key": "Name", "Value": "itsupport-dev-db"}]}
 
 
-def seed_rds(endpoint):
+def seed_rds(endpoint, subnet_ids):
     rds = boto3.client("rds", region_name=REGION, endpoint_url=endpoint,
                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    try:
+        rds.describe_db_subnet_groups(DBSubnetGroupName=RDS["DBSubnetGroupName"])
+    except rds.exceptions.DBSubnetGroupNotFoundFault:
+        rds.create_db_subnet_group(DBSubnetGroupName=RDS["DBSubnetGroupName"], SubnetIds=subnet_ids,
+                                   DBSubnetGroupDescription="The old development RDS's private subnets")
     try:
         rds.describe_db_instances(DBInstanceIdentifier=RDS["DBInstanceIdentifier"])
     except rds.exceptions.DBInstanceNotFoundFault:

@@ -1,0 +1,301 @@
+"""playbooks/migrate_dev_rds.yml on the site: the lab's old development RDS
+(moto's instance itsupport-dev-db, served by the lab-rds container with the
+fixture lab/files/rds-source/) moved into the dev host's container database,
+checked by its effects: rows and checksums on both sides, objects that work,
+the app user's rights, the RDS instance and its snapshot in moto, the dump
+in S3, and nothing changed by a run that fails. The tests run in file order
+and share the lab's state: failures first (the target stays empty), then the
+migration, then the deletion."""
+
+import gzip
+import json
+import os
+import subprocess
+
+import boto3
+import pytest
+
+from labhelpers import lab_ansible, lab_host, wait_for
+
+HOST = "itsupport-dev-devhost"
+RDS_ID = "itsupport-dev-db"
+BUCKET = "itsupport-dev-db-backups"
+DUMP_KEY, RECORD_KEY = f"migrations/{RDS_ID}.sql.gz", f"migrations/{RDS_ID}.json"
+SNAPSHOT = f"{RDS_ID}-final-migration"
+MOTO = "http://127.0.0.1:" + os.environ.get("LAB_MOTO_PORT", "5005")
+# The lab-only values (inventories/lab/group_vars, lab/files/rds-source/).
+RDS_ADMIN_PW, HELPDESK_PW, ROOT_PW = "lab-only-rds-admin-pw", "lab-only-helpdesk-pw", "lab-only-root-pw"
+TABLES = ["digits", "members", "ticket_log", "tickets"]
+SERVICES = ["itsupport-db-1", "itsupport-council-1", "itsupport-homepage-1"]
+
+
+def aws(service):
+    return boto3.client(service, region_name="ap-northeast-2", endpoint_url=MOTO,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def migrate(*args):
+    return lab_ansible("ansible-playbook", "playbooks/migrate_dev_rds.yml", *args)
+
+
+def flat(res):
+    return " ".join(res.output.split())
+
+
+def source_sql(statement):
+    """SQL on the lab's RDS server as its master user."""
+    res = subprocess.run(["docker", "exec", "lab-rds", "mariadb", "-uadmin", "-p" + RDS_ADMIN_PW, "-N", "-B",
+                          "-e", statement], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def target_sql(host, statement):
+    """SQL on the container database as root (inside its container)."""
+    res = host.run("docker exec -e MYSQL_PWD=%s itsupport-db-1 mysql -uroot -N -B -e %s", ROOT_PW, statement)
+    assert res.rc == 0, res.stderr
+    return res.stdout
+
+
+def app_sql(host, statement):
+    """SQL as the app user helpdesk, from the apps' network (where apps connect)."""
+    return host.run("docker run --rm --network itsupport_stack %s mysql -h db -u helpdesk -p%s -N -B helpdesk -e %s",
+                    os.environ["LAB_IMAGE_MYSQL_STANDIN"], HELPDESK_PW, statement)
+
+
+def inventory(run_sql):
+    """Per table (row count, checksum) and the objects, read by the test itself."""
+    tables = {}
+    for t in TABLES:
+        rows = int(run_sql(f"SELECT COUNT(*) FROM helpdesk.{t}").strip())
+        checksum = run_sql(f"CHECKSUM TABLE helpdesk.{t}").split()[-1]
+        tables[t] = (rows, checksum)
+    objects = run_sql(
+        "SELECT 'r', routine_name FROM information_schema.routines WHERE routine_schema = 'helpdesk' UNION ALL "
+        "SELECT 't', trigger_name FROM information_schema.triggers WHERE trigger_schema = 'helpdesk' UNION ALL "
+        "SELECT 'v', table_name FROM information_schema.views WHERE table_schema = 'helpdesk' UNION ALL "
+        "SELECT 'e', event_name FROM information_schema.events WHERE event_schema = 'helpdesk' ORDER BY 1, 2")
+    return tables, objects.split()
+
+
+def target_objects(host):
+    return int(target_sql(host, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'helpdesk'"
+                                " UNION ALL SELECT COUNT(*) FROM information_schema.routines"
+                                " WHERE routine_schema = 'helpdesk'").split()[0])
+
+
+def create_rds(identifier=RDS_ID, protected=True):
+    """An instance as the lab seeds it (lab/moto_seed.py: its subnet group)."""
+    aws("rds").create_db_instance(DBInstanceIdentifier=identifier, Engine="mysql", EngineVersion="8.0.39",
+                                  DBInstanceClass="db.t4g.micro", AllocatedStorage=20, MasterUsername="admin",
+                                  MasterUserPassword=RDS_ADMIN_PW, DeletionProtection=protected,
+                                  DBSubnetGroupName="itsupport-dev-db")
+
+
+def rds_instance():
+    found = aws("rds").describe_db_instances()["DBInstances"]
+    return next((i for i in found if i["DBInstanceIdentifier"] == RDS_ID), None)
+
+
+def manual_snapshots():
+    """The instance's manual snapshots (a final snapshot is one; automated ones go with the instance)."""
+    snaps = aws("rds").describe_db_snapshots(DBInstanceIdentifier=RDS_ID, SnapshotType="manual")["DBSnapshots"]
+    return sorted(s["DBSnapshotIdentifier"] for s in snaps)
+
+
+def kept_objects():
+    objs = aws("s3").list_objects_v2(Bucket=BUCKET, Prefix="migrations/").get("Contents", [])
+    return sorted(o["Key"] for o in objs)
+
+
+def assert_nothing_changed(host):
+    """What every failed run must leave: the target empty, RDS there and
+    protected, nothing kept in S3, no login or dump left on the host."""
+    assert target_objects(host) == 0, "the target database was changed"
+    instance = rds_instance()
+    assert instance and instance["DeletionProtection"], "RDS was changed"
+    assert kept_objects() == []
+    assert not host.file("/root/.itsupport-migrate").exists, "the option files were left on the host"
+    leftover = host.run("ls -A /var/backups/itsupport-migrate").stdout.split()
+    assert not [f for f in leftover if f.endswith(".import.sql")], leftover
+
+
+@pytest.fixture(scope="module")
+def host():
+    """The lab as lab/up.yml leaves it: RDS with deletion protection, the
+    target database helpdesk empty, nothing kept from an earlier run."""
+    h = lab_host(HOST)
+    if rds_instance() is None:
+        create_rds()
+    for key in kept_objects():
+        aws("s3").delete_object(Bucket=BUCKET, Key=key)
+    for snapshot in manual_snapshots():
+        aws("rds").delete_db_snapshot(DBSnapshotIdentifier=snapshot)
+    target_sql(h, "DROP DATABASE IF EXISTS helpdesk; CREATE DATABASE helpdesk")
+    return h
+
+
+def test_the_lab_rds_is_what_the_migration_expects(host):
+    instance = rds_instance()
+    assert instance["Engine"] == "mysql" and instance["DeletionProtection"]
+    tables, objects = inventory(source_sql)
+    assert tables["tickets"][0] == 3000 and tables["members"][0] == 3
+    assert objects == ["e", "purge_ticket_log", "r", "close_ticket", "t", "tickets_status_log", "v", "open_tickets"]
+    assert "`admin`@`%`" in source_sql("SHOW CREATE PROCEDURE helpdesk.close_ticket").replace("'", "`")
+    assert target_objects(host) == 0
+
+
+@pytest.mark.parametrize("case", ["wrong password", "unreachable endpoint", "missing database", "dump cut short"])
+def test_a_run_that_cannot_read_rds_fails_before_any_change(host, case):
+    args, message = [], ""
+    try:
+        if case == "wrong password":
+            args, message = ["-e", "rds_migration_password=not-the-password"], "Cannot read RDS instance itsupport-dev-db"
+        elif case == "unreachable endpoint":
+            # An instance moto knows whose endpoint answers nowhere.
+            create_rds("itsupport-dev-gone", protected=False)
+            args, message = ["-e", "rds_migration_identifier=itsupport-dev-gone"], \
+                "Cannot read RDS instance itsupport-dev-gone"
+        elif case == "missing database":
+            args = ["-e", json.dumps({
+                "rds_migration_databases": ["helpdesk", "nosuchdb"],
+                "rds_migration_users": [{"name": "helpdesk", "password": HELPDESK_PW,
+                                         "databases": ["helpdesk", "nosuchdb"]}]})]
+            message = "has no database nosuchdb"
+        else:
+            # The dump's directory on a filesystem that fills up halfway.
+            host.run_expect([0], "mkdir -p /var/backups/itsupport-migrate && "
+                                 "mount -t tmpfs -o size=64k tmpfs /var/backups/itsupport-migrate")
+            message = "mysqldump of helpdesk from itsupport-dev-db failed"
+        res = migrate(*args)
+        assert res.returncode != 0, res.output
+        assert message in flat(res), res.output
+        assert "Nothing was changed on the target or in RDS" in flat(res), res.output
+        assert_nothing_changed(host)
+    finally:
+        if case == "unreachable endpoint":
+            aws("rds").delete_db_instance(DBInstanceIdentifier="itsupport-dev-gone", SkipFinalSnapshot=True)
+        if case == "dump cut short":
+            host.run("umount /var/backups/itsupport-migrate")
+
+
+def test_check_mode_changes_nothing(host):
+    res = migrate("--check", "--diff")
+    assert res.returncode == 0, res.output
+    assert all(r["changed"] == 0 for r in res.recap.values()), res.recap
+    assert_nothing_changed(host)
+
+
+def test_a_difference_on_the_target_stops_the_run_and_rds_survives(host):
+    """A writer on the target during the run (here an event that adds a
+    member as soon as the table exists) makes the sides differ."""
+    target_sql(host, "SET GLOBAL event_scheduler = ON; CREATE EVENT council.itsupport_probe ON SCHEDULE EVERY 1 SECOND "
+                     "DO INSERT IGNORE INTO helpdesk.members VALUES (999, 'Injected', NULL)")
+    try:
+        res = migrate()
+    finally:
+        target_sql(host, "DROP EVENT IF EXISTS council.itsupport_probe; SET GLOBAL event_scheduler = OFF")
+    assert res.returncode != 0, res.output
+    assert "helpdesk.members rows is 3 on RDS and 4 in the container" in flat(res), res.output
+    assert "RDS is untouched" in flat(res)
+    instance = rds_instance()
+    assert instance and instance["DeletionProtection"]
+    assert kept_objects() == [], "a dump that did not verify was kept as the migration's"
+
+
+def test_a_target_that_is_not_empty_is_refused_without_overwrite(host):
+    res = migrate()
+    assert res.returncode != 0, res.output
+    assert "already has tables, routines or events in helpdesk" in flat(res), res.output
+    assert "-e migrate_overwrite=true" in flat(res)
+    assert rds_instance() is not None
+
+
+def test_the_migration_moves_rows_and_objects_and_keeps_rds(host):
+    res = migrate("-e", "migrate_overwrite=true", "-v", "--diff")
+    assert res.returncode == 0, res.output
+    out = flat(res)
+    # The run's own comparison, printed as a table.
+    assert "helpdesk.tickets rows 3000 3000 ok" in out and "DIFFERENT" not in out, res.output
+    # Both sides read by the test itself.
+    assert inventory(lambda s: target_sql(host, s)) == inventory(source_sql)
+    # The objects work, as the app user, from the apps' network.
+    before = int(app_sql(host, "SELECT COUNT(*) FROM ticket_log").stdout)
+    called = app_sql(host, "CALL close_ticket(2); SELECT status FROM tickets WHERE id = 2; "
+                           "SELECT note FROM ticket_log ORDER BY id DESC LIMIT 1; SELECT COUNT(*) FROM open_tickets")
+    assert called.rc == 0, called.stderr
+    status, note, open_count = called.stdout.splitlines()
+    assert status == "closed" and note == "open -> closed", called.stdout   # the trigger fired
+    assert int(open_count) == 1999 and int(app_sql(host, "SELECT COUNT(*) FROM ticket_log").stdout) == before + 1
+    # Owned by the app user, not by RDS's admin (who does not exist here) nor root.
+    definers = set(target_sql(host, "SELECT definer FROM information_schema.routines WHERE routine_schema = 'helpdesk' "
+                                    "UNION SELECT definer FROM information_schema.triggers WHERE trigger_schema = 'helpdesk' "
+                                    "UNION SELECT definer FROM information_schema.views WHERE table_schema = 'helpdesk' "
+                                    "UNION SELECT definer FROM information_schema.events WHERE event_schema = 'helpdesk'")
+                   .split())
+    assert definers == {"helpdesk@172.30.0.0/255.255.255.0"}, definers
+    # The app user reads and writes its database, nothing more, no GRANT OPTION.
+    assert app_sql(host, "INSERT INTO members VALUES (500, 'Written', NULL); DELETE FROM members WHERE id = 500").rc == 0
+    assert app_sql(host, "SELECT COUNT(*) FROM council.council_notes").rc != 0
+    grants = app_sql(host, "SHOW GRANTS").stdout
+    assert "helpdesk" in grants and "GRANT OPTION" not in grants and "ON *.*" not in grants.replace("USAGE ON *.*", "")
+    wait_for(lambda: all(host.run("docker inspect --format '{{.State.Health.Status}}' %s", n).stdout.strip()
+                         == "healthy" for n in SERVICES), timeout=120, what="the stack healthy")
+    # RDS kept until confirmed; the verified dump and the record in the bucket.
+    instance = rds_instance()
+    assert instance and instance["DeletionProtection"]
+    assert kept_objects() == [RECORD_KEY, DUMP_KEY]
+    dump = gzip.decompress(aws("s3").get_object(Bucket=BUCKET, Key=DUMP_KEY)["Body"].read()).decode()
+    assert dump.rstrip().splitlines()[-1].startswith("-- Dump completed") and "CREATE TABLE `tickets`" in dump
+    assert "-e migrate_delete_rds=itsupport-dev-db" in out
+    assert host.run("ls -A /var/backups/itsupport-migrate").stdout.split() == []
+    assert not host.file("/root/.itsupport-migrate").exists
+    # Neither a password nor the fixture's rows in the -v --diff output.
+    for secret in (RDS_ADMIN_PW, HELPDESK_PW, ROOT_PW, "j@example.org", "Ticket 2999"):
+        assert secret not in res.output, f"{secret!r} appears in the output"
+
+
+def test_a_rerun_changes_nothing_and_says_how_to_finish(host):
+    res = migrate()
+    assert res.returncode == 0, res.output
+    assert all(r["changed"] == 0 for r in res.recap.values()), res.recap
+    assert "-e migrate_delete_rds=itsupport-dev-db" in flat(res)
+    assert rds_instance() is not None
+
+
+def test_a_confirmation_that_names_another_instance_deletes_nothing(host):
+    res = migrate("-e", "migrate_delete_rds=itsupport-prod-db")
+    assert res.returncode != 0 and "does not repeat rds_migration_identifier" in flat(res), res.output
+    assert rds_instance() is not None
+
+
+def test_the_confirmed_deletion_takes_a_final_snapshot_then_reruns_are_no_ops(host):
+    res = migrate("-e", f"migrate_delete_rds={RDS_ID}")
+    assert res.returncode == 0, res.output
+    assert rds_instance() is None
+    assert manual_snapshots() == [SNAPSHOT]
+    again = migrate()
+    assert again.returncode == 0, again.output
+    assert all(r["changed"] == 0 for r in again.recap.values()), again.recap
+    assert f"The migration of {RDS_ID} is complete" in flat(again)
+
+
+def test_a_later_deletion_checks_rds_again_and_skips_the_snapshot_only_when_asked(host):
+    """The instance back (as if the deletion had not been confirmed in that
+    run): a later confirmed run reads the source again first."""
+    create_rds()
+    before = manual_snapshots()
+    # Written to RDS after the verification: not in the container, so no deletion.
+    source_sql("INSERT INTO helpdesk.members VALUES (1000, 'Late', NULL)")
+    try:
+        res = migrate("-e", f"migrate_delete_rds={RDS_ID}", "-e", "migrate_skip_final_snapshot=true")
+        assert res.returncode != 0, res.output
+        assert "changed since its migration was verified" in flat(res) and "helpdesk.members rows was 3" in flat(res)
+        assert rds_instance() is not None
+    finally:
+        source_sql("DELETE FROM helpdesk.members WHERE id = 1000")
+    res = migrate("-e", f"migrate_delete_rds={RDS_ID}", "-e", "migrate_skip_final_snapshot=true")
+    assert res.returncode == 0, res.output
+    assert rds_instance() is None
+    assert manual_snapshots() == before, "a final snapshot was taken although skipped"
+    assert "without a final snapshot" in flat(res)
