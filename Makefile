@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONPATH := $(CURDIR)/lab/testlib
 
-.PHONY: help bootstrap images lint unit molecule test lab lab-down benchmark benchmark-backup benchmark-recover
+.PHONY: help bootstrap images lint unit molecule test lab lab-down benchmark benchmark-backup benchmark-recover benchmark-migrate
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,3 +46,6 @@ benchmark-backup: ## Time the database backups, restores and the Spot notice pat
 
 benchmark-recover: ## Time each recovery path of the dev host, RTO side by side (lab up; replaces the dev host)
 	@python scripts/benchmark_recover.py
+
+benchmark-migrate: ## Time the RDS migration's dump, import and verification: fixture and 200 MB (lab up)
+	@python scripts/benchmark_migrate.py

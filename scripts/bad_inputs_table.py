@@ -25,6 +25,7 @@ WHERE = {
     "nat_instance": "nat_instance scenario",
     "docker": "docker scenario",
     "cost": "cost guard (controller)",
+    "migrate": "site scenario (migration)",
 }
 
 

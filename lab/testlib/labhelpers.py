@@ -151,6 +151,56 @@ def moto_ec2():
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
+def moto_client(service):
+    """boto3 client of the running lab's local AWS endpoint."""
+    import boto3
+    return boto3.client(service, region_name="ap-northeast-2",
+                        endpoint_url="http://127.0.0.1:" + os.environ.get("LAB_MOTO_PORT", "5005"),
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+# The lab's old development RDS (lab/moto_seed.py; its server is lab-rds).
+LAB_RDS_ID = "itsupport-dev-db"
+LAB_RDS_ADMIN_PW = "lab-only-rds-admin-pw"
+
+
+def lab_rds_create(identifier=LAB_RDS_ID, engine="mysql", version="8.0.39", protected=True):
+    """An RDS instance in moto as the lab seeds it (in its DB subnet group)."""
+    moto_client("rds").create_db_instance(
+        DBInstanceIdentifier=identifier, Engine=engine, EngineVersion=version, DBInstanceClass="db.t4g.micro",
+        AllocatedStorage=20, MasterUsername="admin", MasterUserPassword=LAB_RDS_ADMIN_PW,
+        DeletionProtection=protected, DBSubnetGroupName="itsupport-dev-db")
+
+
+def lab_rds_instance(identifier=LAB_RDS_ID):
+    found = moto_client("rds").describe_db_instances()["DBInstances"]
+    return next((i for i in found if i["DBInstanceIdentifier"] == identifier), None)
+
+
+def lab_rds_sql(statement):
+    """SQL on the lab's RDS server (container lab-rds) as its master user."""
+    res = subprocess.run(["docker", "exec", "lab-rds", "mariadb", "-uadmin", "-p" + LAB_RDS_ADMIN_PW, "-N", "-B",
+                          "-e", statement], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def lab_migration_reset(host, bucket="itsupport-dev-db-backups", databases=("helpdesk",)):
+    """The lab as lab/up.yml leaves it for playbooks/migrate_dev_rds.yml: the
+    RDS instance there with deletion protection, nothing kept in the bucket
+    (dump, record), no final snapshot, the target databases empty."""
+    if lab_rds_instance() is None:
+        lab_rds_create()
+    s3, rds = moto_client("s3"), moto_client("rds")
+    for obj in s3.list_objects_v2(Bucket=bucket, Prefix="migrations/").get("Contents", []):
+        s3.delete_object(Bucket=bucket, Key=obj["Key"])
+    for snap in rds.describe_db_snapshots(DBInstanceIdentifier=LAB_RDS_ID, SnapshotType="manual")["DBSnapshots"]:
+        rds.delete_db_snapshot(DBSnapshotIdentifier=snap["DBSnapshotIdentifier"])
+    statement = "; ".join(f"DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db}" for db in databases)
+    res = host.run("docker exec -e MYSQL_PWD=lab-only-root-pw itsupport-db-1 mysql -uroot -e %s", statement)
+    assert res.rc == 0, res.stderr
+
+
 def live_instances(ec2, name):
     """IDs of the instances called `name` that are not terminated."""
     res = ec2.describe_instances(Filters=[

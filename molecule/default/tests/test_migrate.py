@@ -7,31 +7,25 @@ in S3, and nothing changed by a run that fails. The tests run in file order
 and share the lab's state: failures first (the target stays empty), then the
 migration, then the deletion."""
 
+import concurrent.futures
 import gzip
 import json
 import os
-import subprocess
 
-import boto3
 import pytest
 
-from labhelpers import lab_ansible, lab_host, wait_for
+from labhelpers import (LAB_RDS_ADMIN_PW, bad_inputs, lab_ansible, lab_host, lab_migration_reset, lab_rds_create,
+                        lab_rds_instance, lab_rds_sql, moto_client, wait_for)
 
 HOST = "itsupport-dev-devhost"
 RDS_ID = "itsupport-dev-db"
 BUCKET = "itsupport-dev-db-backups"
 DUMP_KEY, RECORD_KEY = f"migrations/{RDS_ID}.sql.gz", f"migrations/{RDS_ID}.json"
 SNAPSHOT = f"{RDS_ID}-final-migration"
-MOTO = "http://127.0.0.1:" + os.environ.get("LAB_MOTO_PORT", "5005")
 # The lab-only values (inventories/lab/group_vars, lab/files/rds-source/).
-RDS_ADMIN_PW, HELPDESK_PW, ROOT_PW = "lab-only-rds-admin-pw", "lab-only-helpdesk-pw", "lab-only-root-pw"
+RDS_ADMIN_PW, HELPDESK_PW, ROOT_PW = LAB_RDS_ADMIN_PW, "lab-only-helpdesk-pw", "lab-only-root-pw"
 TABLES = ["digits", "members", "ticket_log", "tickets"]
 SERVICES = ["itsupport-db-1", "itsupport-council-1", "itsupport-homepage-1"]
-
-
-def aws(service):
-    return boto3.client(service, region_name="ap-northeast-2", endpoint_url=MOTO,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
 def migrate(*args):
@@ -40,14 +34,6 @@ def migrate(*args):
 
 def flat(res):
     return " ".join(res.output.split())
-
-
-def source_sql(statement):
-    """SQL on the lab's RDS server as its master user."""
-    res = subprocess.run(["docker", "exec", "lab-rds", "mariadb", "-uadmin", "-p" + RDS_ADMIN_PW, "-N", "-B",
-                          "-e", statement], capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
-    return res.stdout
 
 
 def target_sql(host, statement):
@@ -79,32 +65,20 @@ def inventory(run_sql):
 
 
 def target_objects(host):
-    return int(target_sql(host, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'helpdesk'"
-                                " UNION ALL SELECT COUNT(*) FROM information_schema.routines"
-                                " WHERE routine_schema = 'helpdesk'").split()[0])
-
-
-def create_rds(identifier=RDS_ID, protected=True):
-    """An instance as the lab seeds it (lab/moto_seed.py: its subnet group)."""
-    aws("rds").create_db_instance(DBInstanceIdentifier=identifier, Engine="mysql", EngineVersion="8.0.39",
-                                  DBInstanceClass="db.t4g.micro", AllocatedStorage=20, MasterUsername="admin",
-                                  MasterUserPassword=RDS_ADMIN_PW, DeletionProtection=protected,
-                                  DBSubnetGroupName="itsupport-dev-db")
-
-
-def rds_instance():
-    found = aws("rds").describe_db_instances()["DBInstances"]
-    return next((i for i in found if i["DBInstanceIdentifier"] == RDS_ID), None)
+    """Tables, views and routines of the target database helpdesk."""
+    return sum(int(n) for n in target_sql(
+        host, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'helpdesk'"
+              " UNION ALL SELECT COUNT(*) FROM information_schema.routines WHERE routine_schema = 'helpdesk'").split())
 
 
 def manual_snapshots():
     """The instance's manual snapshots (a final snapshot is one; automated ones go with the instance)."""
-    snaps = aws("rds").describe_db_snapshots(DBInstanceIdentifier=RDS_ID, SnapshotType="manual")["DBSnapshots"]
+    snaps = moto_client("rds").describe_db_snapshots(DBInstanceIdentifier=RDS_ID, SnapshotType="manual")["DBSnapshots"]
     return sorted(s["DBSnapshotIdentifier"] for s in snaps)
 
 
 def kept_objects():
-    objs = aws("s3").list_objects_v2(Bucket=BUCKET, Prefix="migrations/").get("Contents", [])
+    objs = moto_client("s3").list_objects_v2(Bucket=BUCKET, Prefix="migrations/").get("Contents", [])
     return sorted(o["Key"] for o in objs)
 
 
@@ -112,7 +86,7 @@ def assert_nothing_changed(host):
     """What every failed run must leave: the target empty, RDS there and
     protected, nothing kept in S3, no login or dump left on the host."""
     assert target_objects(host) == 0, "the target database was changed"
-    instance = rds_instance()
+    instance = lab_rds_instance()
     assert instance and instance["DeletionProtection"], "RDS was changed"
     assert kept_objects() == []
     assert not host.file("/root/.itsupport-migrate").exists, "the option files were left on the host"
@@ -122,27 +96,53 @@ def assert_nothing_changed(host):
 
 @pytest.fixture(scope="module")
 def host():
-    """The lab as lab/up.yml leaves it: RDS with deletion protection, the
-    target database helpdesk empty, nothing kept from an earlier run."""
+    """The lab as lab/up.yml leaves it (labhelpers.lab_migration_reset)."""
     h = lab_host(HOST)
-    if rds_instance() is None:
-        create_rds()
-    for key in kept_objects():
-        aws("s3").delete_object(Bucket=BUCKET, Key=key)
-    for snapshot in manual_snapshots():
-        aws("rds").delete_db_snapshot(DBSnapshotIdentifier=snapshot)
-    target_sql(h, "DROP DATABASE IF EXISTS helpdesk; CREATE DATABASE helpdesk")
+    lab_migration_reset(h)
     return h
 
 
 def test_the_lab_rds_is_what_the_migration_expects(host):
-    instance = rds_instance()
+    instance = lab_rds_instance()
     assert instance["Engine"] == "mysql" and instance["DeletionProtection"]
-    tables, objects = inventory(source_sql)
+    tables, objects = inventory(lab_rds_sql)
     assert tables["tickets"][0] == 3000 and tables["members"][0] == 3
     assert objects == ["e", "purge_ticket_log", "r", "close_ticket", "t", "tickets_status_log", "v", "open_tickets"]
-    assert "`admin`@`%`" in source_sql("SHOW CREATE PROCEDURE helpdesk.close_ticket").replace("'", "`")
+    assert "`admin`@`%`" in lab_rds_sql("SHOW CREATE PROCEDURE helpdesk.close_ticket").replace("'", "`")
     assert target_objects(host) == 0
+
+
+BAD_INPUTS = bad_inputs("migrate")
+
+
+@pytest.fixture(scope="module")
+def refusals(host):
+    """The catalogue's bad inputs for the migration, started together."""
+    with concurrent.futures.ThreadPoolExecutor(len(BAD_INPUTS)) as pool:
+        runs = [pool.submit(migrate, "-e", json.dumps(p.values[0])) for p in BAD_INPUTS]
+    return [run.result() for run in runs]
+
+
+@pytest.mark.parametrize("n", range(len(BAD_INPUTS)), ids=[p.id for p in BAD_INPUTS])
+def test_bad_input_fails_before_any_change(host, refusals, n):
+    """Refused, naming the variable, with nothing changed anywhere."""
+    _, message = BAD_INPUTS[n].values
+    res = refusals[n]
+    assert res.returncode != 0, res.output
+    assert message in flat(res), res.output
+    assert all(r["changed"] == 0 for r in res.recap.values()), res.recap
+    assert_nothing_changed(host)
+
+
+def test_an_engine_mysql_cannot_import_is_refused(host):
+    lab_rds_create("itsupport-dev-pg", engine="postgres", version="16.4", protected=False)
+    try:
+        res = migrate("-e", "rds_migration_identifier=itsupport-dev-pg")
+    finally:
+        moto_client("rds").delete_db_instance(DBInstanceIdentifier="itsupport-dev-pg", SkipFinalSnapshot=True)
+    assert res.returncode != 0, res.output
+    assert "RDS instance itsupport-dev-pg runs postgres 16.4: only mysql, aurora-mysql move" in flat(res), res.output
+    assert_nothing_changed(host)
 
 
 @pytest.mark.parametrize("case", ["wrong password", "unreachable endpoint", "missing database", "dump cut short"])
@@ -153,7 +153,7 @@ def test_a_run_that_cannot_read_rds_fails_before_any_change(host, case):
             args, message = ["-e", "rds_migration_password=not-the-password"], "Cannot read RDS instance itsupport-dev-db"
         elif case == "unreachable endpoint":
             # An instance moto knows whose endpoint answers nowhere.
-            create_rds("itsupport-dev-gone", protected=False)
+            lab_rds_create("itsupport-dev-gone", protected=False)
             args, message = ["-e", "rds_migration_identifier=itsupport-dev-gone"], \
                 "Cannot read RDS instance itsupport-dev-gone"
         elif case == "missing database":
@@ -174,7 +174,7 @@ def test_a_run_that_cannot_read_rds_fails_before_any_change(host, case):
         assert_nothing_changed(host)
     finally:
         if case == "unreachable endpoint":
-            aws("rds").delete_db_instance(DBInstanceIdentifier="itsupport-dev-gone", SkipFinalSnapshot=True)
+            moto_client("rds").delete_db_instance(DBInstanceIdentifier="itsupport-dev-gone", SkipFinalSnapshot=True)
         if case == "dump cut short":
             host.run("umount /var/backups/itsupport-migrate")
 
@@ -198,7 +198,7 @@ def test_a_difference_on_the_target_stops_the_run_and_rds_survives(host):
     assert res.returncode != 0, res.output
     assert "helpdesk.members rows is 3 on RDS and 4 in the container" in flat(res), res.output
     assert "RDS is untouched" in flat(res)
-    instance = rds_instance()
+    instance = lab_rds_instance()
     assert instance and instance["DeletionProtection"]
     assert kept_objects() == [], "a dump that did not verify was kept as the migration's"
 
@@ -208,7 +208,7 @@ def test_a_target_that_is_not_empty_is_refused_without_overwrite(host):
     assert res.returncode != 0, res.output
     assert "already has tables, routines or events in helpdesk" in flat(res), res.output
     assert "-e migrate_overwrite=true" in flat(res)
-    assert rds_instance() is not None
+    assert lab_rds_instance() is not None
 
 
 def test_the_migration_moves_rows_and_objects_and_keeps_rds(host):
@@ -218,7 +218,7 @@ def test_the_migration_moves_rows_and_objects_and_keeps_rds(host):
     # The run's own comparison, printed as a table.
     assert "helpdesk.tickets rows 3000 3000 ok" in out and "DIFFERENT" not in out, res.output
     # Both sides read by the test itself.
-    assert inventory(lambda s: target_sql(host, s)) == inventory(source_sql)
+    assert inventory(lambda s: target_sql(host, s)) == inventory(lab_rds_sql)
     # The objects work, as the app user, from the apps' network.
     before = int(app_sql(host, "SELECT COUNT(*) FROM ticket_log").stdout)
     called = app_sql(host, "CALL close_ticket(2); SELECT status FROM tickets WHERE id = 2; "
@@ -242,10 +242,10 @@ def test_the_migration_moves_rows_and_objects_and_keeps_rds(host):
     wait_for(lambda: all(host.run("docker inspect --format '{{.State.Health.Status}}' %s", n).stdout.strip()
                          == "healthy" for n in SERVICES), timeout=120, what="the stack healthy")
     # RDS kept until confirmed; the verified dump and the record in the bucket.
-    instance = rds_instance()
+    instance = lab_rds_instance()
     assert instance and instance["DeletionProtection"]
     assert kept_objects() == [RECORD_KEY, DUMP_KEY]
-    dump = gzip.decompress(aws("s3").get_object(Bucket=BUCKET, Key=DUMP_KEY)["Body"].read()).decode()
+    dump = gzip.decompress(moto_client("s3").get_object(Bucket=BUCKET, Key=DUMP_KEY)["Body"].read()).decode()
     assert dump.rstrip().splitlines()[-1].startswith("-- Dump completed") and "CREATE TABLE `tickets`" in dump
     assert "-e migrate_delete_rds=itsupport-dev-db" in out
     assert host.run("ls -A /var/backups/itsupport-migrate").stdout.split() == []
@@ -260,19 +260,13 @@ def test_a_rerun_changes_nothing_and_says_how_to_finish(host):
     assert res.returncode == 0, res.output
     assert all(r["changed"] == 0 for r in res.recap.values()), res.recap
     assert "-e migrate_delete_rds=itsupport-dev-db" in flat(res)
-    assert rds_instance() is not None
-
-
-def test_a_confirmation_that_names_another_instance_deletes_nothing(host):
-    res = migrate("-e", "migrate_delete_rds=itsupport-prod-db")
-    assert res.returncode != 0 and "does not repeat rds_migration_identifier" in flat(res), res.output
-    assert rds_instance() is not None
+    assert lab_rds_instance() is not None
 
 
 def test_the_confirmed_deletion_takes_a_final_snapshot_then_reruns_are_no_ops(host):
     res = migrate("-e", f"migrate_delete_rds={RDS_ID}")
     assert res.returncode == 0, res.output
-    assert rds_instance() is None
+    assert lab_rds_instance() is None
     assert manual_snapshots() == [SNAPSHOT]
     again = migrate()
     assert again.returncode == 0, again.output
@@ -283,19 +277,19 @@ def test_the_confirmed_deletion_takes_a_final_snapshot_then_reruns_are_no_ops(ho
 def test_a_later_deletion_checks_rds_again_and_skips_the_snapshot_only_when_asked(host):
     """The instance back (as if the deletion had not been confirmed in that
     run): a later confirmed run reads the source again first."""
-    create_rds()
+    lab_rds_create()
     before = manual_snapshots()
     # Written to RDS after the verification: not in the container, so no deletion.
-    source_sql("INSERT INTO helpdesk.members VALUES (1000, 'Late', NULL)")
+    lab_rds_sql("INSERT INTO helpdesk.members VALUES (1000, 'Late', NULL)")
     try:
         res = migrate("-e", f"migrate_delete_rds={RDS_ID}", "-e", "migrate_skip_final_snapshot=true")
         assert res.returncode != 0, res.output
         assert "changed since its migration was verified" in flat(res) and "helpdesk.members rows was 3" in flat(res)
-        assert rds_instance() is not None
+        assert lab_rds_instance() is not None
     finally:
-        source_sql("DELETE FROM helpdesk.members WHERE id = 1000")
+        lab_rds_sql("DELETE FROM helpdesk.members WHERE id = 1000")
     res = migrate("-e", f"migrate_delete_rds={RDS_ID}", "-e", "migrate_skip_final_snapshot=true")
     assert res.returncode == 0, res.output
-    assert rds_instance() is None
+    assert lab_rds_instance() is None
     assert manual_snapshots() == before, "a final snapshot was taken although skipped"
     assert "without a final snapshot" in flat(res)
