@@ -14,7 +14,7 @@ import os
 import re
 import time
 
-from labhelpers import lab_ansible, lab_host, lab_migration_reset, lab_rds_sql
+from labhelpers import LAB_RDS_ID, lab_ansible, lab_host, lab_migration_reset, lab_rds_sql, moto_client
 
 DEVHOST = "itsupport-dev-devhost"
 STAGES = {
@@ -41,7 +41,16 @@ def run(*extra):
         times[m["task"]] = times.get(m["task"], 0.0) + float(m["secs"])
     stages = {name: sum(t for task, t in times.items() if any(task.startswith(p) for p in prefixes))
               for name, prefixes in STAGES.items()}
-    return took, stages
+    record = moto_client("s3").get_object(Bucket="itsupport-dev-db-backups", Key=f"migrations/{LAB_RDS_ID}.json")
+    return took, stages, int(json.loads(record["Body"].read())["dump_bytes"])
+
+
+def size_mb(database):
+    """InnoDB data + index of a source database, statistics refreshed first."""
+    tables = lab_rds_sql(f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{database}'").split()
+    lab_rds_sql("; ".join(f"ANALYZE TABLE {database}.{t}" for t in tables))
+    return lab_rds_sql("SELECT ROUND(SUM(data_length + index_length) / 1048576, 1) FROM information_schema.tables "
+                       f"WHERE table_schema = '{database}'").strip()
 
 
 def main():
@@ -50,17 +59,15 @@ def main():
     host = lab_host(DEVHOST)
     lab_migration_reset(host)
     fixture = run()
-    size_fixture = lab_rds_sql("SELECT ROUND(SUM(data_length + index_length) / 1048576, 1) FROM "
-                               "information_schema.tables WHERE table_schema = 'helpdesk'").strip()
+    size_fixture = size_mb("helpdesk")
 
     lab_migration_reset(host, databases=("helpdesk", "bench200"))
     lab_rds_sql("DROP DATABASE IF EXISTS bench200; CREATE DATABASE bench200; "
                 "CREATE TABLE bench200.readings (id INT PRIMARY KEY, sensor VARCHAR(40) NOT NULL, "
                 "taken_at DATETIME NOT NULL, value DOUBLE NOT NULL, note VARCHAR(64) NOT NULL) ENGINE=InnoDB; "
                 "INSERT INTO bench200.readings SELECT seq, CONCAT('sensor-', seq MOD 97), "
-                "TIMESTAMP('2025-01-01') + INTERVAL seq SECOND, seq * 0.37, SHA2(seq, 256) FROM seq_1_to_1600000")
-    size_bench = lab_rds_sql("SELECT ROUND(SUM(data_length + index_length) / 1048576, 1) FROM "
-                             "information_schema.tables WHERE table_schema = 'bench200'").strip()
+                "TIMESTAMP('2025-01-01') + INTERVAL seq SECOND, seq * 0.37, SHA2(seq, 256) FROM bench200.seq_1_to_1600000")
+    size_bench = size_mb("bench200")
     try:
         bench = run("-e", json.dumps({"rds_migration_databases": ["bench200"], "app_stack_db_users": USERS}))
     finally:
@@ -73,6 +80,7 @@ def main():
     print("|---|---|---|")
     for name in STAGES:
         print(f"| {name} | {fixture[1][name]:.1f} s | {bench[1][name]:.1f} s |")
+    print(f"| the dump's size | {fixture[2] / 1e6:.2f} MB | {bench[2] / 1e6:.0f} MB |")
     print(f"| whole playbook (wall clock) | {fixture[0]:.0f} s | {bench[0]:.0f} s |")
 
 

@@ -145,38 +145,53 @@ def test_an_engine_mysql_cannot_import_is_refused(host):
     assert_nothing_changed(host)
 
 
-@pytest.mark.parametrize("case", ["wrong password", "unreachable endpoint", "missing database", "dump cut short"])
-def test_a_run_that_cannot_read_rds_fails_before_any_change(host, case):
-    args, message = [], ""
+# Runs that cannot read RDS: the extra variables and what the refusal says.
+UNREADABLE = {
+    "wrong password": (["-e", "rds_migration_password=not-the-password"],
+                       "Cannot read RDS instance itsupport-dev-db"),
+    # An instance moto knows whose endpoint answers nowhere.
+    "unreachable endpoint": (["-e", "rds_migration_identifier=itsupport-dev-gone"],
+                             "Cannot read RDS instance itsupport-dev-gone"),
+    "missing database": (["-e", json.dumps({
+        "rds_migration_databases": ["helpdesk", "nosuchdb"],
+        "rds_migration_users": [{"name": "helpdesk", "password": HELPDESK_PW, "databases": ["helpdesk", "nosuchdb"]}]})],
+        "has no database nosuchdb"),
+}
+
+
+@pytest.fixture(scope="module")
+def unreadable(host):
+    """The runs of UNREADABLE, started together."""
+    lab_rds_create("itsupport-dev-gone", protected=False)
     try:
-        if case == "wrong password":
-            args, message = ["-e", "rds_migration_password=not-the-password"], "Cannot read RDS instance itsupport-dev-db"
-        elif case == "unreachable endpoint":
-            # An instance moto knows whose endpoint answers nowhere.
-            lab_rds_create("itsupport-dev-gone", protected=False)
-            args, message = ["-e", "rds_migration_identifier=itsupport-dev-gone"], \
-                "Cannot read RDS instance itsupport-dev-gone"
-        elif case == "missing database":
-            args = ["-e", json.dumps({
-                "rds_migration_databases": ["helpdesk", "nosuchdb"],
-                "rds_migration_users": [{"name": "helpdesk", "password": HELPDESK_PW,
-                                         "databases": ["helpdesk", "nosuchdb"]}]})]
-            message = "has no database nosuchdb"
-        else:
-            # The dump's directory on a filesystem that fills up halfway.
-            host.run_expect([0], "mkdir -p /var/backups/itsupport-migrate && "
-                                 "mount -t tmpfs -o size=64k tmpfs /var/backups/itsupport-migrate")
-            message = "mysqldump of helpdesk from itsupport-dev-db failed"
-        res = migrate(*args)
-        assert res.returncode != 0, res.output
-        assert message in flat(res), res.output
-        assert "Nothing was changed on the target or in RDS" in flat(res), res.output
-        assert_nothing_changed(host)
+        with concurrent.futures.ThreadPoolExecutor(len(UNREADABLE)) as pool:
+            runs = {case: pool.submit(migrate, *args) for case, (args, _) in UNREADABLE.items()}
+        return {case: run.result() for case, run in runs.items()}
     finally:
-        if case == "unreachable endpoint":
-            moto_client("rds").delete_db_instance(DBInstanceIdentifier="itsupport-dev-gone", SkipFinalSnapshot=True)
-        if case == "dump cut short":
-            host.run("umount /var/backups/itsupport-migrate")
+        moto_client("rds").delete_db_instance(DBInstanceIdentifier="itsupport-dev-gone", SkipFinalSnapshot=True)
+
+
+@pytest.mark.parametrize("case", list(UNREADABLE))
+def test_a_run_that_cannot_read_rds_fails_before_any_change(host, unreadable, case):
+    res = unreadable[case]
+    assert res.returncode != 0, res.output
+    assert UNREADABLE[case][1] in flat(res), res.output
+    assert "Nothing was changed on the target or in RDS" in flat(res), res.output
+    assert_nothing_changed(host)
+
+
+def test_a_dump_cut_short_by_a_full_disk_fails_before_any_change(host):
+    host.run_expect([0], "mkdir -p /var/backups/itsupport-migrate && "
+                         "mount -t tmpfs -o size=64k tmpfs /var/backups/itsupport-migrate")
+    try:
+        res = migrate()
+    finally:
+        host.run("umount /var/backups/itsupport-migrate")
+    assert res.returncode != 0, res.output
+    assert "mysqldump of helpdesk from itsupport-dev-db failed" in flat(res), res.output
+    assert any(why in flat(res) for why in ("No space left on device", "errno 28", "Errcode: 28")), res.output
+    assert "Nothing was changed on the target or in RDS" in flat(res), res.output
+    assert_nothing_changed(host)
 
 
 def test_check_mode_changes_nothing(host):
