@@ -11,7 +11,7 @@ description:
     fails, naming the file, when it is empty, does not end with mysqldump's
     C(-- Dump completed) trailer (cut short), lacks a database that was asked
     for, holds one that was not, or holds a system schema (C(mysql), C(sys)...).
-  - With O(definers), writes O(dest): the same dump where every
+  - With O(definers), also writes O(dest), the same dump where every
     C(DEFINER=`user`@`host`) clause of a view, trigger, routine or event
     names the user given for its database (rows are never touched). A
     definer in a database without an entry fails the module.
