@@ -121,3 +121,12 @@ def test_the_comparison_finds_each_kind_of_difference():
     assert report[0].split() == ["what", "source", "(RDS)", "target", "(container)"]
     assert any(line.startswith("helpdesk.tickets rows") and "3000" in line and "3001" in line
                and line.endswith("DIFFERENT") for line in report), report
+
+
+def test_the_module_documents_itself():
+    """ansible-doc reads DOCUMENTATION, EXAMPLES and RETURN as YAML."""
+    import yaml
+    for name in ("DOCUMENTATION", "EXAMPLES", "RETURN"):
+        assert yaml.safe_load(getattr(sql_dump_check, name)), name
+    options = yaml.safe_load(sql_dump_check.DOCUMENTATION)["options"]
+    assert set(options) == {"path", "databases", "system_schemas", "definers", "dest"}

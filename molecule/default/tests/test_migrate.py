@@ -141,7 +141,7 @@ def test_an_engine_mysql_cannot_import_is_refused(host):
     finally:
         moto_client("rds").delete_db_instance(DBInstanceIdentifier="itsupport-dev-pg", SkipFinalSnapshot=True)
     assert res.returncode != 0, res.output
-    assert "RDS instance itsupport-dev-pg runs postgres 16.4: only mysql, aurora-mysql move" in flat(res), res.output
+    assert "RDS instance itsupport-dev-pg runs postgres 16.4: only mysql move" in flat(res), res.output
     assert_nothing_changed(host)
 
 
@@ -279,6 +279,11 @@ def test_a_rerun_changes_nothing_and_says_how_to_finish(host):
 
 
 def test_the_confirmed_deletion_takes_a_final_snapshot_then_reruns_are_no_ops(host):
+    shown = migrate("--check", "--diff", "-e", f"migrate_delete_rds={RDS_ID}")
+    assert shown.returncode == 0, shown.output
+    assert shown.recap["localhost"]["changed"] > 0, "check mode does not show the deletion"
+    instance = lab_rds_instance()
+    assert instance and instance["DeletionProtection"] and manual_snapshots() == [], "check mode changed RDS"
     res = migrate("-e", f"migrate_delete_rds={RDS_ID}")
     assert res.returncode == 0, res.output
     assert lab_rds_instance() is None
