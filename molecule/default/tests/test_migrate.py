@@ -201,6 +201,17 @@ def test_check_mode_changes_nothing(host):
     assert_nothing_changed(host)
 
 
+def test_a_move_into_empty_databases_needs_no_overwrite(host):
+    """The usual first run: the target databases as site.yml made them."""
+    res = migrate()
+    assert res.returncode == 0, res.output
+    assert inventory(lambda s: target_sql(host, s)) == inventory(lab_rds_sql)
+    assert kept_objects() == [RECORD_KEY, DUMP_KEY] and lab_rds_instance() is not None
+    # Back to empty for the failures that follow.
+    lab_migration_reset(host)
+    assert target_objects(host) == 0 and kept_objects() == []
+
+
 def test_a_difference_on_the_target_stops_the_run_and_rds_survives(host):
     """A writer on the target during the run (here an event that adds a
     member as soon as the table exists) makes the sides differ."""
