@@ -4,7 +4,8 @@
 #   lab/moto.sh expose ADDRESS [PORT]  also answer on ADDRESS:PORT (a lab
 #                                      bridge address, for the instances)
 #   lab/moto.sh stop [PORT]
-# The Debian AMIs come from lab/moto/amis.json (moto reads MOTO_AMIS_PATH).
+# The Debian AMIs come from lab/moto/amis.json (moto reads MOTO_AMIS_PATH);
+# lab/moto_server.py is moto's server with one ECS gap closed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:?start|expose|stop}
@@ -23,7 +24,7 @@ answers() { "$root/.venv/bin/python" -c "import urllib.request,sys; urllib.reque
 case $cmd in
   start)
     if ! answers; then
-      MOTO_AMIS_PATH="$root/lab/moto/amis.json" setsid nohup "$root/.venv/bin/moto_server" -H 127.0.0.1 -p "$port" \
+      MOTO_AMIS_PATH="$root/lab/moto/amis.json" setsid nohup "$root/.venv/bin/python" "$root/lab/moto_server.py" -H 127.0.0.1 -p "$port" \
         >"$root/.lab/moto-$port.log" 2>&1 </dev/null &
       echo $! >"$pidfile"
       for _ in $(seq 1 30); do answers && break; sleep 0.5; done
@@ -51,7 +52,7 @@ case $cmd in
       [ -f "$f" ] && { kill "$(cat "$f")" 2>/dev/null || true; rm -f "$f"; }
     done
     pkill -f "lab/files/tcp_forward.py [0-9.]+ $port 127.0.0.1 $port" || true
-    if pkill -f "moto_server -H 127.0.0.1 -p $port\$"; then echo "moto: stopped"; fi
+    if pkill -f "moto_server(\.py)? -H 127\.0\.0\.1 -p $port\$"; then echo "moto: stopped"; fi
     ;;
   *) echo "usage: $0 start|expose ADDRESS|stop [PORT]" >&2; exit 2 ;;
 esac

@@ -26,6 +26,7 @@ WHERE = {
     "docker": "docker scenario",
     "cost": "cost guard (controller)",
     "migrate": "site scenario (migration)",
+    "production": "production (controller)",
 }
 
 

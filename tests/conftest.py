@@ -32,7 +32,7 @@ class Moto:
         env = dict(os.environ, MOTO_AMIS_PATH=str(ROOT / "lab/moto/amis.json"))
         self.log = open(ROOT / f".lab/moto-test-{self.port}.log", "w")
         self.proc = subprocess.Popen(
-            ["moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
+            ["python", str(ROOT / "lab/moto_server.py"), "-H", "127.0.0.1", "-p", str(self.port)],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -32,6 +32,7 @@ def test_every_case_names_a_suite_that_runs_it():
         "docker": ROOT / "roles/docker/molecule/default/tests/test_docker.py",
         "cost": ROOT / "tests/test_cost_guard.py",
         "migrate": ROOT / "molecule/default/tests/test_migrate.py",
+        "production": ROOT / "tests/test_production.py",
     }
     assert set(runners) == set(table.WHERE)
     for suite, path in runners.items():

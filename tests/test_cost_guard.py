@@ -210,13 +210,13 @@ def account(moto, tmp_path_factory):
                               TagSpecifications=[{"ResourceType": "volume", "Tags": TAGS}])
     moto.client("s3").create_bucket(Bucket="itsupport-dev-db-backups",
                                     CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"})
-    # Production's cluster (the project wires <prefix> as its name): one app, two Fargate tasks.
+    # Production's cluster (the project wires itsupport-<production_environment>, the lab's prod): one app, two Fargate tasks.
     ecs = moto.client("ecs")
-    ecs.create_cluster(clusterName="itsupport-dev")
+    ecs.create_cluster(clusterName="itsupport-prod")
     ecs.register_task_definition(family="council", requiresCompatibilities=["FARGATE"], networkMode="awsvpc",
                                  cpu="512", memory="1024",
                                  containerDefinitions=[{"name": "council", "image": "council:1", "essential": True}])
-    ecs.create_service(cluster="itsupport-dev", serviceName="council", taskDefinition="council", desiredCount=2,
+    ecs.create_service(cluster="itsupport-prod", serviceName="council", taskDefinition="council", desiredCount=2,
                        launchType="FARGATE")
     seed_cost_explorer(moto.url, [BEFORE, AFTER])
     report_dir = tmp_path_factory.mktemp("cost-report")

@@ -99,6 +99,18 @@ REQUIRED_SAMPLES = {
         "rds_migration_users": [{"name": "helpdesk", "password": "pw", "databases": ["helpdesk"]}],
         "rds_migration_bucket": "itsupport-dev-db-backups", "rds_migration_region": "ap-northeast-2",
     },
+    "production": {
+        "production_environment": "prod", "production_region": "ap-northeast-2",
+        "production_tags": {"Project": "itsupport", "Environment": "prod"},
+        "production_vpc_filters": {"tag:Name": "itsupport-vpc"},
+        "production_public_subnet_filters": {"tag:Name": ["itsupport-public-a", "itsupport-public-b"]},
+        "production_private_subnet_filters": {"tag:Name": ["itsupport-private-a", "itsupport-private-b"]},
+        "production_apps": {"council": {"image": "x", "port": 8080, "health_path": "/health"}},
+        "production_secrets": {},
+        "production_certificate_arn": "arn:aws:acm:ap-northeast-2:123456789012:certificate/"
+                                      "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        "production_db_master_password": "a-long-password",
+    },
     "app_stack": {
         "app_stack_db_root_password": "pw",
         "app_stack_db_users": [{"name": "council", "password": "pw", "databases": ["council"]}],
