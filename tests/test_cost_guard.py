@@ -51,6 +51,22 @@ def test_the_modelled_month_equals_the_figure_computed_by_hand():
     assert "| **total** | 730-hour month, 2026-11-28 | | **$20.02** | 13.3% of $150 |" in table
 
 
+def test_production_database_multi_az_costs_twice_single_az():
+    """production_db_multi_az's price, as the cost guard models it: the
+    instance hours and the storage both double."""
+    prices = {k: (v, "table") for k, v in cost.TABLE["ap-northeast-2"].items()}
+    db = {"kind": "rds_instance", "id": "itsupport-prod-db", "class": "db.t4g.micro", "engine": "mysql",
+          "multi_az": False, "storage_type": "gp3", "size_gb": 20, "status": "available"}
+    # 730 h x $0.026 = 18.98; 20 GB x $0.131 = 2.62; Multi-AZ twice each.
+    single = cost.model([db], prices)
+    multi = cost.model([dict(db, multi_az=True)], prices)
+    assert [r["monthly"] for r in single[0]] == [Decimal("18.98"), Decimal("2.62")] and single[1] == Decimal("21.60")
+    assert [r["monthly"] for r in multi[0]] == [Decimal("37.96"), Decimal("5.24")] and multi[1] == Decimal("43.20")
+    assert "Multi-AZ" in multi[0][0]["detail"]
+    stopped = cost.model([dict(db, status="stopped")], prices)
+    assert [r["resource"] for r in stopped[0]] == ["itsupport-prod-db (storage)"]
+
+
 def test_a_stopped_instance_costs_its_volumes_only_and_an_unpriced_item_is_named():
     stopped = [dict(ENVIRONMENT[1], state="stopped"), ENVIRONMENT[4],
                {"kind": "instance", "id": "i-x", "type": "m7g.large", "state": "running", "lifecycle": "on-demand",
@@ -218,6 +234,11 @@ def account(moto, tmp_path_factory):
                                  containerDefinitions=[{"name": "council", "image": "council:1", "essential": True}])
     ecs.create_service(cluster="itsupport-prod", serviceName="council", taskDefinition="council", desiredCount=2,
                        launchType="FARGATE")
+    # Production's database (the project wires itsupport-prod-db), Multi-AZ.
+    moto.client("rds").create_db_instance(
+        DBInstanceIdentifier="itsupport-prod-db", Engine="mysql", EngineVersion="8.4.3",
+        DBInstanceClass="db.t4g.micro", AllocatedStorage=20, StorageType="gp2", MultiAZ=True,
+        MasterUsername="admin", MasterUserPassword="lab-only-pw-1")
     seed_cost_explorer(moto.url, [BEFORE, AFTER])
     report_dir = tmp_path_factory.mktemp("cost-report")
     return {"eip": eip, "spare": spare["AllocationId"], "volume": loose["VolumeId"], "report_dir": report_dir,
@@ -277,9 +298,11 @@ def test_the_live_model_prices_what_runs_and_finds_the_waste(runs, account):
     # spare one, the dev host's) 3 x 3.65; moto's two 8 GB gp2 root volumes
     # 2 x 8 x 0.114 = 2 x 0.91; the loose 10 GB gp3 0.91; an empty bucket 0;
     # two Fargate tasks of 0.5 vCPU and 1 GB: 730 vCPU-h x 0.03725 = 27.19,
-    # 1460 GB-h x 0.00409 = 5.97.
-    assert "| **total** | 730-hour month" in out and "**$54.44**" in out, out
+    # 1460 GB-h x 0.00409 = 5.97; the Multi-AZ database 2 x 730 h x 0.026 =
+    # 37.96 and 2 x 20 GB x 0.131 = 5.24.
+    assert "| **total** | 730-hour month" in out and "**$97.64**" in out, out
     assert "2 task(s) x 0.5 vCPU" in out
+    assert "db.t4g.micro mysql, Multi-AZ" in out and "$37.96" in out and "$5.24" in out
     text = " ".join(runs[0].output.split())
     assert f"{account['volume']}: volume attached to nothing (10 GB) ($0.91/month)" in text, text
     assert f"{account['spare']}: Elastic IP" in text and "associated with nothing ($3.65/month)" in text, text
@@ -302,12 +325,12 @@ def test_the_report_compares_finalized_costs_and_draws_them(runs, account):
 
 
 def test_a_changed_limit_replaces_the_budget_where_update_budget_is_missing(moto, runs, account):
-    res = play(moto, "-v", extra_vars={**account["vars"], "cost_guard_budget_usd": 120})
+    res = play(moto, "-v", extra_vars={**account["vars"], "cost_guard_budget_usd": 130})
     assert res.returncode == 0, res.output
     assert "method: replaced" in res.output, res.output
     budgets = moto.client("budgets")
     b = budgets.describe_budget(AccountId="123456789012", BudgetName="itsupport-dev-monthly")["Budget"]
-    assert Decimal(b["BudgetLimit"]["Amount"]) == 120
+    assert Decimal(b["BudgetLimit"]["Amount"]) == 130
     notes = budgets.describe_notifications_for_budget(AccountId="123456789012",
                                                       BudgetName="itsupport-dev-monthly")["Notifications"]
     assert len(notes) == 2

@@ -271,6 +271,18 @@ def test_a_rerun_keeps_the_count_autoscaling_set(moto, runs):
     ecs.update_service(cluster=PREFIX, service="council", desiredCount=1)
 
 
+def test_the_database_tag_runs_alone(moto, runs):
+    rc, out, recap = play(moto, "--tags", "production_database")
+    assert rc == 0, out
+    assert recap["localhost"]["changed"] == 0, out
+    assert "Run the database" in out and "Run the apps' services" not in out
+
+
+def test_the_run_prints_where_production_answers(moto, runs):
+    (lb,) = moto.client("elbv2").describe_load_balancers(Names=[PREFIX])["LoadBalancers"]
+    assert f"Load balancer: {lb['DNSName']}" in runs["second"][1]
+
+
 def test_check_mode_on_the_built_account_changes_nothing(moto, runs):
     before = state(moto)
     rc, out, _ = play(moto, "--check", "--diff", extra_vars={"production_app_settings": {

@@ -36,6 +36,13 @@ TABLE = {
         "fargate:arm64:vcpu": Decimal("0.03725"),
         "fargate:arm64:gb": Decimal("0.00409"),
         "t4g:surplus-vcpu": Decimal("0.04"),       # per vCPU-hour of surplus credits
+        # RDS for MySQL, single-AZ on-demand per hour and storage per
+        # GB-month (approximate; Multi-AZ doubles both; check before relying).
+        "rds:mysql:db.t4g.micro": Decimal("0.026"),
+        "rds:mysql:db.t4g.small": Decimal("0.052"),
+        "rds:mysql:db.t4g.medium": Decimal("0.104"),
+        "rds:storage:gp3": Decimal("0.131"),
+        "rds:storage:gp2": Decimal("0.131"),
     },
 }
 VCPUS = {"t4g.nano": 2, "t4g.micro": 2, "t4g.small": 2, "t4g.medium": 2, "t4g.large": 2, "t4g.xlarge": 4,
@@ -129,6 +136,17 @@ def model(resources, prices):
             add(dict(res, id=res["id"] + " (memory)"), "fargate:arm64:gb",
                 tasks * Decimal(res["memory"]) / 1024 * HOURS_PER_MONTH, "GB-h",
                 f"{res['desired']} task(s) x {Decimal(res['memory']) / 1024} GB")
+        elif kind == "rds_instance" and res["status"] != "stopped":
+            copies = 2 if res["multi_az"] else 1
+            az = "Multi-AZ" if res["multi_az"] else "single-AZ"
+            add(res, f"rds:{res['engine']}:{res['class']}", copies * HOURS_PER_MONTH, "h",
+                f"{res['class']} {res['engine']}, {az}")
+            add(dict(res, id=res["id"] + " (storage)"), f"rds:storage:{res['storage_type']}",
+                Decimal(copies * res["size_gb"]), "GB-month", f"{res['size_gb']} GB {res['storage_type']}, {az}")
+        elif kind == "rds_instance":
+            add(dict(res, id=res["id"] + " (storage)"), f"rds:storage:{res['storage_type']}",
+                Decimal((2 if res["multi_az"] else 1) * res["size_gb"]), "GB-month",
+                f"{res['size_gb']} GB {res['storage_type']}, instance stopped")
     total = money(sum((r["monthly"] for r in rows), Decimal(0)))
     return rows, total, missing
 

@@ -30,6 +30,11 @@ options:
     description: ECS cluster whose services are priced (Fargate ARM64), if it exists. Empty to skip.
     type: str
     default: ""
+  rds_instances:
+    description: RDS instance identifiers priced (instance hours and storage, doubled for Multi-AZ) when they exist.
+    type: list
+    elements: str
+    default: []
   needs_public_ip:
     description: Name tags of the instances that need a public IPv4 address (the NAT).
     type: list
@@ -229,6 +234,19 @@ def read_resources(module, ec2, now):
             td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
             resources.append({"kind": "ecs_service", "id": svc["serviceName"], "name": "", "desired": svc["desiredCount"],
                               "cpu": td.get("cpu", "0"), "memory": td.get("memory", "0")})
+    if module.params["rds_instances"]:
+        rds = module.client("rds", retry_decorator=AWSRetry.jittered_backoff())
+        for ident in module.params["rds_instances"]:
+            try:
+                (db,) = rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"]
+            except botocore.exceptions.ClientError as e:
+                if e.response.get("Error", {}).get("Code") != "DBInstanceNotFound":
+                    raise
+                continue  # not made (yet), or deleted
+            resources.append({"kind": "rds_instance", "id": ident, "name": "", "class": db["DBInstanceClass"],
+                              "engine": db["Engine"], "multi_az": bool(db.get("MultiAZ")),
+                              "storage_type": db.get("StorageType", "gp2"), "size_gb": db["AllocatedStorage"],
+                              "status": db["DBInstanceStatus"]})
     return resources
 
 
@@ -261,6 +279,7 @@ def main():
             "tags": {"type": "dict", "required": True},
             "bucket": {"type": "str", "default": ""},
             "ecs_cluster": {"type": "str", "default": ""},
+            "rds_instances": {"type": "list", "elements": "str", "default": []},
             "needs_public_ip": {"type": "list", "elements": "str", "default": []},
             "price_source": {"type": "str", "choices": ["api", "table"], "default": "api"},
             "spot_days": {"type": "int", "default": 7},
@@ -289,6 +308,8 @@ def main():
             keys.add("s3:standard")
         elif r["kind"] == "ecs_service":
             keys.update(["fargate:arm64:vcpu", "fargate:arm64:gb"])
+        elif r["kind"] == "rds_instance":
+            keys.update([f"rds:{r['engine']}:{r['class']}", f"rds:storage:{r['storage_type']}"])
         if r["kind"] == "instance" and r.get("credits") == "unlimited":
             keys.add("t4g:surplus-vcpu")
     keys.update(["ipv4", "snapshot"])  # priced for the waste findings too
@@ -307,7 +328,8 @@ def main():
             if price is not None:
                 prices[key] = (price, source)
                 continue
-        elif pricing is not None and not key.startswith(("fargate:", "t4g:")):
+        # No Price List query for these: the dated table.
+        elif pricing is not None and not key.startswith(("fargate:", "t4g:", "rds:")):
             if api_down is None:
                 try:
                     prices[key] = api_price(module, pricing, key, region)
