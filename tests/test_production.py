@@ -154,7 +154,8 @@ def test_log_groups_keep_30_days(moto, runs):
 
 
 def test_services_run_private_without_public_ip_behind_their_target_group(moto, runs):
-    private = subnet_ids(moto, ["itsupport-private-a", "itsupport-private-b"])
+    # Zone a's private subnet only: the one the NAT instance forwards.
+    private = subnet_ids(moto, ["itsupport-private-a"])
     tasks_sg = group_id(moto, f"{PREFIX}-tasks")["GroupId"]
     tgs = {tg["TargetGroupName"]: tg["TargetGroupArn"]
            for tg in moto.client("elbv2").describe_target_groups()["TargetGroups"]}
@@ -291,11 +292,12 @@ def test_check_mode_on_the_built_account_changes_nothing(moto, runs):
     assert state(moto) == before
 
 
-def test_a_cpu_change_makes_a_new_revision_the_service_uses_and_multi_az_follows_its_variable(moto, runs):
+def test_a_cpu_change_makes_a_new_revision_the_service_uses_and_the_other_settings_follow(moto, runs):
     old = service(moto, "council")["taskDefinition"]
     rc, out, _ = play(moto, extra_vars={
         "production_db_multi_az": True,
         "production_app_settings": {"council": {"cpu": "1024", "memory": "2048", "path_patterns": ["/council/*"],
+                                                "min_tasks": 2, "max_tasks": 6,
                                                 "env": {"SPRING_DATASOURCE_URL": "jdbc:mysql://db.prod:3306/council"}},
                                     "homepage": {"path_patterns": ["/*"], "priority": 100}}})
     assert rc == 0, out
@@ -306,6 +308,9 @@ def test_a_cpu_change_makes_a_new_revision_the_service_uses_and_multi_az_follows
     assert task_definition(moto, old)["cpu"] == "512"
     (db,) = moto.client("rds").describe_db_instances(DBInstanceIdentifier=f"{PREFIX}-db")["DBInstances"]
     assert db["MultiAZ"] is True
+    (target,) = [t for t in moto.client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="ecs")["ScalableTargets"] if t["ResourceId"] == f"service/{PREFIX}/council"]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 6)
 
 
 # --- Refused inputs (tests/bad_inputs.yml, suite "production") ---------------
