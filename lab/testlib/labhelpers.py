@@ -416,3 +416,14 @@ def tcp_open(host, address, port, timeout=3):
             "except OSError:\n"
             "    sys.exit(1)\n")
     return host.run("python3 -c %s %s %s %s", code, address, str(port), str(timeout)).rc == 0
+
+
+def run_fresh_backup(host, timeout=300):
+    """Take a backup that holds every write made before this call: wait for a
+    run the timer started earlier (systemctl start would only join it, and
+    its dump may predate the caller's writes), then start one, as the timer
+    would, and wait for it (a oneshot unit). Returns the start's result."""
+    unit = "itsupport-db-backup.service"
+    host.run(f"timeout {timeout} sh -c 'while [ \"$(systemctl show -p ActiveState --value {unit})\" = activating ]; "
+             f"do sleep 1; done'")
+    return host.run(f"systemctl start {unit}")

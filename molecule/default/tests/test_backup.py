@@ -15,7 +15,7 @@ import uuid
 import boto3
 import pytest
 
-from labhelpers import lab_ansible, lab_host, wait_for
+from labhelpers import lab_ansible, lab_host, run_fresh_backup, wait_for
 
 HOST = "itsupport-dev-devhost"
 BUCKET, PREFIX = "itsupport-dev-db-backups", "mysql"
@@ -65,8 +65,9 @@ def latest(s3):
 
 
 def run_backup(host):
-    """Start the unit the timer starts, as the timer would, and wait for it."""
-    return host.run("systemctl start itsupport-db-backup.service")
+    """Start the unit the timer starts, as the timer would, and wait for it
+    (after a run the timer started, if one is going: labhelpers)."""
+    return run_fresh_backup(host)
 
 
 def healthy(host):

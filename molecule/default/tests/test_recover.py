@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from labhelpers import (InstancePower, docker, lab_ansible, lab_host, live_instances, moto_ec2,
-                        replace_machine, wait_for)
+                        replace_machine, run_fresh_backup, wait_for)
 
 NAT, DEVHOST = "itsupport-dev-nat", "itsupport-dev-devhost"
 HOMEPAGE_PW = "lab-only-homepage-pw"
@@ -130,7 +130,7 @@ def test_a_replaced_nat_and_dev_host_come_back_with_the_route_firewall_and_data(
     host = lab_host(DEVHOST)
     name = "Recovered" + str(int(time.time()))
     assert sql(host, f"INSERT INTO legacy_members (name) VALUES ('{name}')").rc == 0
-    assert host.run("systemctl start itsupport-db-backup.service").rc == 0
+    assert run_fresh_backup(host).rc == 0
     rows = members(host)
     old_nat, old_dev = live_instances(ec2, NAT)[0], live_instances(ec2, DEVHOST)[0]
     old_eni = private_default_route(ec2)
