@@ -188,9 +188,10 @@ def test_a_spot_notice_backs_up_at_once_and_stops_the_stack(host, s3):
     with urllib.request.urlopen(req, timeout=5) as r:
         assert r.status == 200
     try:
-        wait_for(lambda: set(dumps(s3)) - before, timeout=30, what="a backup after the notice")
         # latest names a backup made after the notice (another one, e.g. the
-        # timer's, may already have followed it: each holds the row).
+        # timer's, may already have followed it: each holds the row). The
+        # dump is stored first and latest moved after it: wait for latest.
+        wait_for(lambda: latest(s3) in set(dumps(s3)) - before, timeout=30, what="a backup after the notice")
         key = latest(s3)
         assert key in set(dumps(s3)) - before, f"latest ({key}) is not a backup made after the notice"
         text = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()).decode()
