@@ -17,8 +17,8 @@ help: ## List the targets
 bootstrap: ## Install what the lab and the tests need (idempotent)
 	@scripts/bootstrap.sh
 
-images: bootstrap ## Build or reuse the lab's container images
-	@lab/images/build.sh
+images: ## Bootstrap, and build or reuse the lab's container images (beside the .venv)
+	@scripts/bootstrap.sh images
 
 lint: bootstrap ## yamllint --strict and ansible-lint (production profile)
 	@scripts/test.sh lint

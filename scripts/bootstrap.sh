@@ -7,6 +7,11 @@
 #     none answers.
 #   - .venv with the pinned toolchain (requirements.txt) and the collections
 #     (requirements.yml, offline when the bundled ones satisfy it).
+#   - With the argument `images`: the lab's images too (lab/images/build.sh),
+#     built beside the .venv once the Docker engine answers (they need only
+#     the engine and debootstrap), which saves the shorter of the two on a
+#     new machine.
+#   scripts/bootstrap.sh [images]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,6 +52,13 @@ if ! docker_answers; then
   docker_answers || { log "dockerd did not start; see .lab/dockerd.log"; exit 1; }
 fi
 
+# The lab's images, in the background while the toolchain installs.
+images_pid=
+if [ "${1:-}" = images ]; then
+  "$root/lab/images/build.sh" &
+  images_pid=$!
+fi
+
 # 3. Python toolchain, reinstalled only when requirements.txt changes.
 stamp="$venv/.requirements.sha256"
 want=$(sha256sum "$root/requirements.txt" | cut -d' ' -f1)
@@ -71,3 +83,7 @@ if ! "$venv/bin/ansible-galaxy" collection install -r "$root/requirements.yml" -
   "$venv/bin/ansible-galaxy" collection install -r "$root/requirements.yml"
 fi
 log "ready: $("$venv/bin/ansible" --version | head -n 1)"
+
+if [ -n "$images_pid" ]; then
+  wait "$images_pid" || { log "building the lab's images failed (output above)"; exit 1; }
+fi

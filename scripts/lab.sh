@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The main job against the local lab.
-#   scripts/lab.sh up        create (if needed), preload (first time), converge, show
-#   scripts/lab.sh create    moto + seed, the lab containers, SSH key and known_hosts
-#   scripts/lab.sh preload   first time only: converge all but the stack, then copy
-#                            the stand-in images into the dev host's engine
+#   scripts/lab.sh up        create (if needed), converge, show
+#   scripts/lab.sh create    moto + seed, the lab containers, SSH key and known_hosts,
+#                            the stack's stand-in images saved for the dev host's
+#                            engine (it loads them when it starts: no registry)
 #   scripts/lab.sh converge  ansible-playbook site.yml
 #   scripts/lab.sh show      what runs where, how to reach it, how to remove it
 #   scripts/lab.sh down      remove the containers, networks, moto and known_hosts
-# The site scenario (molecule/default) uses create, preload and down too.
+# The site scenario (molecule/default) uses create and down too.
 # Expects the Makefile's environment (make lab / make lab-down).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,22 +19,9 @@ set -a
 . .lab/images.env
 set +a
 devhost=itsupport-dev-devhost
-stack_images=("$LAB_IMAGE_MYSQL_STANDIN" "$LAB_IMAGE_SPRING_STANDIN" "$LAB_IMAGE_DJANGO_STANDIN")
 
 # -i localhost,: the lab's aws_ec2 inventory needs the moto server this starts.
 create() { ansible-playbook -i localhost, lab/up.yml; }
-
-# There is no registry: the stack's images can only be copied into the dev
-# host's engine once the docker role has installed it. A lab whose dev host
-# already holds them skips this.
-preload() {
-  if docker exec "$devhost" docker image inspect "${stack_images[@]}" >/dev/null 2>&1; then
-    echo "preload: the dev host already has the stack's images"
-    return
-  fi
-  ansible-playbook site.yml --skip-tags app_stack
-  lab/load-images.sh "$devhost" "${stack_images[@]}"
-}
 
 converge() { ansible-playbook site.yml; }
 
@@ -64,8 +51,8 @@ show() {
 }
 
 case ${1:-up} in
-  up) create; preload; converge; show ;;
-  create | preload | converge | show) "$1" ;;
+  up) create; converge; show ;;
+  create | converge | show) "$1" ;;
   down) ansible-playbook -i localhost, lab/down.yml ;;
-  *) echo "usage: $0 up|create|preload|converge|show|down" >&2; exit 2 ;;
+  *) echo "usage: $0 up|create|converge|show|down" >&2; exit 2 ;;
 esac

@@ -7,10 +7,10 @@
 # step, say) as one failed case. Each stage's own output and summary stay
 # visible above it.
 # Usage: scripts/test.sh all|lint|unit|molecule
-# `all` runs the site scenario in the background from the start, the
-# controller-side pytest suites beside it, then the role scenarios together
-# (they share nothing: moto on ports of their own, each scenario's own
-# containers and networks).
+# `all` runs the site scenario in the background from the start, lint and
+# the controller-side pytest suites beside it, then the role scenarios one
+# after the other (they share nothing: moto on ports of their own, each
+# scenario's own containers and networks).
 # Expects the environment the Makefile exports (PATH with .venv, PROJECT_ROOT).
 set -uo pipefail
 
@@ -136,6 +136,14 @@ molecule_scenario() { # molecule_scenario roles/x/molecule/name
   (cd "$project" && molecule test -s "$scenario")
 }
 
+if [[ $what == all ]]; then
+  # The site scenario is the critical path (docs/benchmarks.md, "make
+  # test"): it starts first, in the background, and lint runs beside its
+  # first steps.
+  for s in $(scenarios); do
+    [[ $s == roles/* ]] || stage_start "molecule ${s}" molecule_scenario "$s"
+  done
+fi
 if [[ $what == all || $what == lint ]]; then
   stage "yamllint --strict" yamllint --strict .
   stage "ansible-lint (production profile)" ansible-lint --profile production
@@ -144,17 +152,14 @@ fi
 if [[ $what == all ]]; then
   # The machine has two cores and every stage is mostly Ansible, so they
   # are packed (docs/benchmarks.md, "make test"): the site scenario, which
-  # alone keeps about one core busy, runs from the start beside the
-  # controller-side pytest suites (two workers, moto on ports of their own);
-  # the role scenarios (their own containers, networks and Molecule
-  # directories) start together when pytest is done, beside the rest of the
-  # site scenario.
-  for s in $(scenarios); do
-    [[ $s == roles/* ]] || stage_start "molecule ${s}" molecule_scenario "$s"
-  done
+  # alone keeps about one core busy and is the longest, runs from the start
+  # beside the controller-side pytest suites (two workers, moto on ports of
+  # their own), then beside the role scenarios (their own containers,
+  # networks and Molecule directories) one after the other, so that it
+  # always has a core of its own once pytest is done.
   stage "pytest tests/" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 tests/
   for s in $(scenarios); do
-    [[ $s == roles/* ]] && stage_start "molecule ${s}" molecule_scenario "$s"
+    [[ $s == roles/* ]] && stage "molecule ${s}" molecule_scenario "$s"
   done
   stage_finish_all
 fi
