@@ -82,7 +82,7 @@ if ! "$venv/bin/ansible-galaxy" collection install -r "$root/requirements.yml" -
   log "bundled collections do not satisfy requirements.yml; installing from Galaxy"
   "$venv/bin/ansible-galaxy" collection install -r "$root/requirements.yml"
 fi
-log "ready: $("$venv/bin/ansible" --version | head -n 1)"
+log "ready: $("$venv/bin/ansible" --version | sed -n 1p)"
 
 if [ -n "$images_pid" ]; then
   wait "$images_pid" || { log "building the lab's images failed (output above)"; exit 1; }

@@ -2,14 +2,13 @@
 meta/argument_specs.yml and the role's README agree, a required variable has
 no default, and leaving one out fails before anything runs, naming it."""
 
-import json
 import re
-import subprocess
 
 import pytest
 import yaml
 
 from conftest import ROOT
+from labhelpers import refusal_batch, refusal_text
 
 ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "meta/argument_specs.yml").is_file())
 
@@ -126,22 +125,27 @@ def test_every_required_variable_has_a_sample():
         assert name in REQUIRED_SAMPLES.get(role, {}), f"add a sample value for {role}'s {name}"
 
 
+@pytest.fixture(scope="module")
+def missing_runs(tmp_path_factory):
+    """Every case in ONE ansible-playbook run (labhelpers.refusal_batch): a
+    host per case, the role and its variables as host variables, no
+    group_vars. In check mode: the hosts are this machine (local
+    connection), and a role that let a case through must not change it."""
+    cases = {f"case_{n:02d}": {"case_role": role,
+                               **{k: v for k, v in REQUIRED_SAMPLES[role].items() if k != missing}}
+             for n, (role, missing) in enumerate(CASES)}
+    return refusal_batch(tmp_path_factory.mktemp("missing-required"), cases,
+                         [{"name": "Run the role", "ansible.builtin.include_role": {"name": "{{ case_role }}"}}],
+                         project_group_vars=False, check=True)
+
+
 @pytest.mark.parametrize("role, missing", CASES, ids=[f"{r}-{n}" for r, n in CASES])
-def test_a_missing_required_variable_fails_first_naming_it(tmp_path, role, missing):
-    given = {k: v for k, v in REQUIRED_SAMPLES[role].items() if k != missing}
-    play = [{
-        "name": "Apply the role with one required variable missing",
-        "hosts": "localhost", "connection": "local", "gather_facts": False,
-        "tasks": [{"name": "Run the role", "ansible.builtin.include_role": {"name": role}}],
-    }]
-    (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
-    res = subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", str(tmp_path / "play.yml"), "-e", json.dumps(given)],
-        capture_output=True, text=True, cwd=tmp_path,
-        env={**__import__("os").environ, "ANSIBLE_ROLES_PATH": str(ROOT / "roles"), "ANSIBLE_NOCOLOR": "1"})
-    out = res.stdout + res.stderr
-    assert res.returncode != 0, out
-    assert re.search(rf"missing required arguments?: [\w, ]*\b{missing}\b", out), out
+def test_a_missing_required_variable_fails_first_naming_it(missing_runs, role, missing):
+    ran = [(task, result) for task, result in missing_runs[f"case_{CASES.index((role, missing)):02d}"]
+           if task != "Run the role"]
     # The argument check is the role's first task: nothing ran before it.
-    tasks = re.findall(r"^TASK \[(.+?)\]", out, re.M)
-    assert len(tasks) == 2 and "Validating arguments" in tasks[1], tasks
+    assert ran and "Validating arguments" in ran[0][0], [task for task, _ in ran]
+    task, result = ran[0]
+    assert result["status"] == "failed", (task, result)
+    assert re.search(rf"missing required arguments?: [\w, ]*\b{missing}\b", refusal_text(result)), result
+    assert len(ran) == 1, [task for task, _ in ran]
