@@ -7,10 +7,10 @@
 # step, say) as one failed case. Each stage's own output and summary stay
 # visible above it.
 # Usage: scripts/test.sh all|lint|unit|molecule
-# `all` runs lint, then the site scenario in the background, the
+# `all` starts the site scenario in the background, then runs lint and the
 # controller-side pytest suites beside it, then the role scenarios together
 # (they share nothing: moto on ports of their own, each scenario's own
-# containers and networks).
+# containers and networks), all of them niced below the site scenario.
 # Expects the environment the Makefile exports (PATH with .venv, PROJECT_ROOT).
 set -uo pipefail
 
@@ -129,34 +129,44 @@ scenarios() { # role-dir:scenario pairs, roles first, then the site scenarios
   done
 }
 
-molecule_scenario() { # molecule_scenario roles/x/molecule/name
+molecule_scenario() { # molecule_scenario roles/x/molecule/name [PREFIX...], e.g. nice -n 5
   local dir=$1 project scenario
+  shift
   scenario=$(basename "$dir")
   project=$(dirname "$(dirname "$dir")")
-  (cd "$project" && molecule test -s "$scenario")
+  (cd "$project" && "$@" molecule test -s "$scenario")
 }
 
-if [[ $what == all || $what == lint ]]; then
-  stage "yamllint --strict" yamllint --strict .
-  stage "ansible-lint (production profile)" ansible-lint --profile production
-  stage "shellcheck" shellcheck .ci/run scripts/*.sh lab/*.sh lab/images/build.sh
-fi
+# `all` gives the site scenario the machine first: the other stages run
+# niced, so they take the CPU the site scenario leaves (docs/benchmarks.md,
+# "make test"). The role scenarios get the milder nice: the NAT role's
+# firewall confirmation window is 30 seconds of the controller's time.
+low=()
+bg=()
 if [[ $what == all ]]; then
-  # The machine has two cores and every stage is mostly Ansible, so they
-  # are packed (docs/benchmarks.md, "make test"): the site scenario, which
-  # alone keeps about one core busy and is the longest, runs after lint
-  # beside the controller-side pytest suites (two workers, moto on ports of
-  # their own); the role scenarios (their own containers, networks and
-  # Molecule directories) start together when pytest is done, beside the
-  # rest of the site scenario. Tried on 2026-12-02 and reverted: lint beside
-  # the site scenario's start and the role scenarios one after the other
-  # (the run was not shorter; docs/benchmarks.md).
+  low=(nice -n 10)
+  bg=(nice -n 5)
   for s in $(scenarios); do
     [[ $s == roles/* ]] || stage_start "molecule ${s}" molecule_scenario "$s"
   done
-  stage "pytest tests/" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 tests/
+fi
+if [[ $what == all || $what == lint ]]; then
+  stage "yamllint --strict" "${low[@]}" yamllint --strict .
+  stage "ansible-lint (production profile)" "${low[@]}" ansible-lint --profile production
+  stage "shellcheck" "${low[@]}" shellcheck .ci/run scripts/*.sh lab/*.sh lab/images/build.sh
+fi
+if [[ $what == all ]]; then
+  # The machine has two cores and every stage is mostly Ansible. The site
+  # scenario alone keeps about one core busy and is the longest, so it
+  # starts first, at normal priority; lint and the controller-side pytest
+  # suites (two workers, moto on ports of their own) run beside it, niced;
+  # the role scenarios (their own containers, networks and Molecule
+  # directories) start together when pytest is done. Tried on 2026-12-02
+  # and reverted: the same order without nice and the role scenarios one
+  # after the other (43 minutes, the site scenario slowed by the rest).
+  stage "pytest tests/" "${low[@]}" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 tests/
   for s in $(scenarios); do
-    [[ $s == roles/* ]] && stage_start "molecule ${s}" molecule_scenario "$s"
+    [[ $s == roles/* ]] && stage_start "molecule ${s}" molecule_scenario "$s" "${bg[@]}"
   done
   stage_finish_all
 fi
