@@ -5,6 +5,7 @@ published apps, and the AWS state in the lab's moto."""
 import concurrent.futures
 import json
 import os
+import re
 import subprocess
 import urllib.request
 
@@ -276,12 +277,15 @@ def no_change_runs(tmp_path_factory):
 @pytest.mark.parametrize("tag", PLAY_TAGS)
 def test_each_play_tag_runs_alone(no_change_runs, tag):
     """`site.yml --tags TAG` runs that part and no other (only the
-    always-tagged checks and facts of the rest), and changes nothing on a
-    converged site."""
+    always-tagged checks and facts of its own role), makes no AWS call (no
+    provisioning task runs, not even its checks or lock), and changes
+    nothing on a converged site."""
     res = no_change_runs[tag]
     out = res.stdout + res.stderr
     assert res.returncode == 0, out
     assert HALLMARKS[tag] in out, f"--tags {tag} did not run its own tasks"
+    provisioning = sorted(set(re.findall(r"TASK \[(aws_infra|aws_backup) : ([^\]]+)\]", out)))
+    assert not provisioning, f"--tags {tag} ran provisioning tasks: {provisioning}"
     for other, task in HALLMARKS.items():
         if other != tag:
             assert task not in out, f"--tags {tag} also ran {task}"
