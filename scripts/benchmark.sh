@@ -19,11 +19,16 @@ dev=itsupport-dev-devhost
 bench=.lab/bench
 mkdir -p "$bench"
 
-# Ansible's stock settings: only what finds the inventory and the roles.
+# Ansible's stock settings: only what finds the inventory, the roles and the
+# project's own plugins and modules.
 cat >"$bench/stock.cfg" <<CFG
 [defaults]
 inventory = $root/inventories/lab
 roles_path = $root/roles
+filter_plugins = $root/plugins/filter
+library = $root/plugins/modules
+module_utils = $root/plugins/module_utils
+lookup_plugins = $root/plugins/lookup
 CFG
 
 # The configuration as two plays, one host after the other (the project's
