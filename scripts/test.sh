@@ -137,10 +137,12 @@ molecule_scenario() { # molecule_scenario roles/x/molecule/name [PREFIX...], e.g
   (cd "$project" && "$@" molecule test -s "$scenario")
 }
 
-# `all` gives the site scenario the machine first: the other stages run
-# niced, so they take the CPU the site scenario leaves (docs/benchmarks.md,
-# "make test"). The role scenarios get the milder nice: the NAT role's
-# firewall confirmation window is 30 seconds of the controller's time.
+# `all` starts the site scenario first and runs the other stages niced
+# beside it. Measured (docs/benchmarks.md, "make test"): no shorter on its
+# own, since most of the site scenario's work runs in the lab's containers,
+# which nice does not reach; kept because it costs nothing. The role
+# scenarios get the milder nice: the NAT role's firewall confirmation
+# window is 30 seconds of the controller's time.
 low=()
 bg=()
 if [[ $what == all ]]; then
