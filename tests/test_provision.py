@@ -3,6 +3,7 @@ checked through boto3: the AWS state must be what was asked."""
 
 import concurrent.futures
 import json
+import re
 import subprocess
 import threading
 
@@ -284,14 +285,21 @@ def test_alert_emails_are_subscribed_and_checked(moto, provisioned):
     assert not [s for s in sns.list_subscriptions()["Subscriptions"] if s["TopicArn"].endswith(f":{PREFIX}-alerts")]
 
 
+# Every task runs: the modules themselves must find nothing to change (the
+# everyday run skips them when nothing changed, see below).
+EVERY_TASK = {"aws_infra_skip_when_converged": False, "aws_backup_skip_when_converged": False}
+SKIPPED = ("Skipped: the itsupport-dev network, security groups, instances and alerts",
+           "Skipped: the backup bucket itsupport-dev-db-backups and the IAM role")
+
+
 @pytest.fixture(scope="module")
 def no_change_runs(moto, provisioned):
-    """A second run and a --check --diff run, started together (neither
-    changes anything)."""
+    """A second run and a --check --diff run of every task, started together
+    (neither changes anything)."""
     before = {n: i["InstanceId"] for n, i in instances(provisioned).items()}
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        second = pool.submit(moto.playbook, "playbooks/provision.yml")
-        check = pool.submit(moto.playbook, "playbooks/provision.yml", "--check", "--diff")
+        second = pool.submit(moto.playbook, "playbooks/provision.yml", extra_vars=EVERY_TASK)
+        check = pool.submit(moto.playbook, "playbooks/provision.yml", "--check", "--diff", extra_vars=EVERY_TASK)
         return {"before": before, "second": second.result(), "check": check.result()}
 
 
@@ -308,6 +316,62 @@ def test_check_mode_changes_nothing(moto, provisioned, no_change_runs):
     rc, out, recap = no_change_runs["check"]
     assert rc == 0, out
     assert recap["localhost"]["changed"] == 0, out
+
+
+def converged_found(out):
+    """What each role's aws_converged_state read found (-v output)."""
+    return [dict(re.findall(r"^ {8}([a-z_]+): (\d+)$", block, re.M))
+            for block in re.findall(r"Compare the inputs.*?\n(?=TASK)", out, re.S)]
+
+
+def test_a_run_with_nothing_to_change_reads_and_skips_every_change(moto, provisioned, no_change_runs):
+    """The record of the last complete run matches: each role reads its
+    resources once (all of them found), changes nothing and takes no lock.
+    (A run first: the tests above ran provision.yml with other inputs.)"""
+    assert moto.playbook("playbooks/provision.yml")[0] == 0
+    rc, out, recap = moto.playbook("playbooks/provision.yml", "-v")
+    assert rc == 0, out
+    assert recap["localhost"]["changed"] == 0, out
+    flat = " ".join(out.split())
+    for message in SKIPPED:
+        assert message in flat, out
+    assert "Take the provisioning lock (waits" not in out
+    assert not re.search(r"TASK \[aws_infra : Manage the NAT instance's security group\][^\n]*\n(ok|changed)", out)
+    infra, backup = converged_found(out)
+    assert (infra["instances"], infra["security_groups"], infra["addresses"], infra["launch_templates"],
+            infra["sns_topics"], infra["event_rules"], infra["instance_profiles"]) == ("2", "2", "1", "1", "1", "1", "1"), infra
+    assert (backup["buckets"], backup["iam_roles"]) == ("1", "1"), backup
+
+
+def test_a_change_in_aws_or_in_an_input_runs_every_task_again(moto, provisioned, no_change_runs):
+    """Drift (a rule removed by hand, the lifecycle deleted) and a changed
+    input are not skipped: the run puts AWS back, or applies the input,
+    records, and the next run skips again."""
+    nat_sg = sg(provisioned, f"{PREFIX}-nat-sg")
+    icmp = [p for p in nat_sg["IpPermissions"] if p["IpProtocol"] == "icmp"]
+    provisioned.revoke_security_group_ingress(GroupId=nat_sg["GroupId"], IpPermissions=icmp)
+    s3 = moto.client("s3")
+    s3.delete_bucket_lifecycle(Bucket=BUCKET)
+    rc, out, recap = moto.playbook("playbooks/provision.yml")
+    assert rc == 0, out
+    assert recap["localhost"]["changed"] >= 2, out
+    flat = " ".join(out.split())
+    assert not any(message in flat for message in SKIPPED), out
+    assert [p for p in sg(provisioned, f"{PREFIX}-nat-sg")["IpPermissions"] if p["IpProtocol"] == "icmp"]
+    assert s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    # An input: only its role runs.
+    rc, out, recap = moto.playbook("playbooks/provision.yml", extra_vars={"aws_backup_retention_days": 15})
+    assert rc == 0, out
+    flat = " ".join(out.split())
+    assert SKIPPED[0] in flat and SKIPPED[1] not in flat, out
+    assert s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"][0]["Expiration"]["Days"] == 15
+    # Back to the inventory's value, then nothing left to do.
+    assert moto.playbook("playbooks/provision.yml")[0] == 0
+    assert s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"][0]["Expiration"]["Days"] == 14
+    rc, out, recap = moto.playbook("playbooks/provision.yml")
+    assert rc == 0 and recap["localhost"]["changed"] == 0, out
+    flat = " ".join(out.split())
+    assert all(message in flat for message in SKIPPED), out
 
 
 def test_inventory_groups_by_role_and_skips_stopped_instances(moto, provisioned):
@@ -533,6 +597,9 @@ def test_teardown_leaves_nothing_billable_keeps_the_backups_and_touches_nothing_
     rt = provisioned.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": ["itsupport-private-rt"]}])["RouteTables"][0]
     dests = {r["DestinationCidrBlock"] for r in rt["Routes"]}
     assert "0.0.0.0/0" not in dests and "192.168.100.0/24" in dests
+    # A new environment under the same name starts with every task.
+    records = moto.client("ssm").get_parameters_by_path(Path="/itsupport/dev/converged", Recursive=True)["Parameters"]
+    assert records == [], records
 
 
 def test_teardown_deletes_the_backups_when_told_by_name(moto, provisioned):

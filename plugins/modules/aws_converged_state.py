@@ -61,6 +61,10 @@ options:
     description: What to read (see the description); every key is optional.
     type: dict
     required: true
+  show:
+    description: Also return what was read (RV(state)), to see why a run was not skipped.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -100,6 +104,10 @@ found:
   returned: always
   type: dict
   sample: {instances: 2, security_groups: 2, addresses: 1, buckets: 1}
+state:
+  description: What was read, as hashed (with O(show) only).
+  returned: when O(show)
+  type: dict
 """
 
 import hashlib
@@ -275,6 +283,7 @@ def main():
             inputs=dict(type="str", required=True),
             lock=dict(type="str", default=""),
             resources=dict(type="dict", required=True),
+            show=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -285,6 +294,8 @@ def main():
         state = read_state(module, p["resources"])
         result["digest"] = now = digest(p["inputs"], state)
         result["found"] = found(state)
+        if p["show"]:
+            result["state"] = json.loads(json.dumps(canonical(state), default=str))
         record = call(ssm, "get_parameter", Name=p["name"]).get("Parameter", {}).get("Value", "")
         if p["state"] == "checked":
             if p["lock"] and "absent" not in call(ssm, "get_parameter", Name=p["lock"]):
