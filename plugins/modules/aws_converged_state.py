@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 module: aws_converged_state
 short_description: Whether a role's AWS resources are exactly as its last complete run left them
 description:
-  - Reads the given AWS resources (everything a role manages: the describe
+  - Reads the given AWS resources (everything a role manages - the describe
     calls below, whole answers, lists sorted) and computes a SHA-256 digest
     of them together with O(inputs) (the role's variables and code, as a
     digest the role computes).
@@ -23,7 +23,7 @@ description:
     changing the environment) or a read failed for another reason than the
     resource being absent.
   - O(state=recorded) writes the digest to O(name) when every instance named
-    in O(resources.instances) runs (once each): a record is only made of an
+    in O(resources.instances) runs (once each) - a record is only made of an
     environment that is complete. The role records at the end of a run that
     ran every task (no tag limit).
   - Resources read, per key of O(resources) - C(instances) (by Name tag, not
@@ -37,7 +37,7 @@ description:
     C(instance_profiles) (by name),
     C(sns_topics) (attributes, subscriptions) and C(event_rules) (the rule and
     its targets).
-  - The record is bookkeeping, like the provisioning lock: the module never
+  - The record is bookkeeping, like the provisioning lock - the module never
     reports a change. In check mode O(state=recorded) writes nothing.
 options:
   name:

@@ -21,7 +21,7 @@ description:
   - O(state=recorded) writes the digest to O(path) (mode 0600, its directory
     0700, both root's). The role records at the end of a run that ran every
     one of its tasks.
-  - The record is bookkeeping: the module never reports a change. In check
+  - The record is bookkeeping - the module never reports a change. In check
     mode O(state=recorded) writes nothing.
 options:
   path:
@@ -132,6 +132,7 @@ import json
 import os
 import re
 import stat
+import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -343,11 +344,11 @@ def main():
         directory = os.path.dirname(p["path"])
         os.makedirs(directory, mode=0o700, exist_ok=True)
         os.chmod(directory, 0o700)
-        tmp = p["path"] + ".tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # A file of its own, renamed into place: two runs at once each
+        # write a whole record.
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".record-")
         with os.fdopen(fd, "w") as f:
             f.write(now + "\n")
-        os.chmod(tmp, 0o600)
         os.replace(tmp, p["path"])
         result["recorded"] = True
         result["reason"] = f"recorded in {p['path']}"

@@ -260,12 +260,14 @@ PLAY_TAGS = ["nat_instance", "docker", "app_stack", "db_backup"]
 
 @pytest.fixture(scope="module")
 def no_change_runs(tmp_path_factory):
-    """The no-change runs of site.yml (each play tag alone, and --check
-    --diff), started together: none of them changes anything, so they can
+    """The no-change runs of site.yml with every task (each play tag alone,
+    and --check --diff), started together: none of them changes anything, so they can
     share the site, and together they take a third of the time. Each has
     its own SSH control sockets."""
-    runs = {tag: ("--tags", tag) for tag in PLAY_TAGS}
-    runs["check"] = ("--check", "--diff")
+    # Every task (full_run): the modules themselves must find nothing to
+    # change; the everyday run, which skips them, is tested below.
+    runs = {tag: ("--tags", tag, "-e", "full_run=true") for tag in PLAY_TAGS}
+    runs["check"] = ("--check", "--diff", "-e", "full_run=true")
     with concurrent.futures.ThreadPoolExecutor(len(runs)) as pool:
         futures = {name: pool.submit(ansible, "ansible-playbook", "site.yml", *args,
                                      control_dir=tmp_path_factory.mktemp(f"cp-{name}"))
@@ -300,3 +302,50 @@ def test_check_mode_reports_no_change(no_change_runs):
     recap = [line for line in out.splitlines() if " : ok=" in line]
     assert len(recap) == 3, out
     assert all("changed=0" in line for line in recap), "\n".join(recap)
+
+
+SKIPPED = {
+    "aws_infra": "Skipped: the itsupport-dev network, security groups, instances and alerts",
+    "aws_backup": "Skipped: the backup bucket",
+    "nat_instance": "Skipped: the NAT's packages",
+    "docker": "Skipped: Docker's packages",
+    "app_stack": "Skipped: the stack's files",
+    "db_backup": "Skipped: the backup script",
+}
+
+
+def skipped_roles(res):
+    flat = " ".join(res.output.split())
+    return sorted(role for role, message in SKIPPED.items() if message in flat)
+
+
+def test_a_no_change_run_skips_every_role_and_a_change_by_hand_is_put_back(nat, devhost):
+    """The everyday run: every role finds its inputs, its code and what it
+    manages as its last complete run left them, and skips its tasks. What
+    someone changed by hand on a host is not skipped: that role runs and
+    puts it back, the others still skip; then everything skips again."""
+    res = ansible("ansible-playbook", "site.yml")
+    assert res.returncode == 0, res.output
+    assert all(counts["changed"] == 0 for counts in res.recap.values()), res.output
+    assert skipped_roles(res) == sorted(SKIPPED), res.output
+    nat.run_expect([0], "iptables -t nat -F POSTROUTING")
+    devhost.run_expect([0], "chmod 0700 /etc/docker")
+    devhost.run_expect([0], "docker stop itsupport-homepage-1")
+    devhost.run_expect([0], "systemctl stop itsupport-db-backup.timer")
+    try:
+        res = ansible("ansible-playbook", "site.yml")
+        assert res.returncode == 0, res.output
+        assert skipped_roles(res) == ["aws_backup", "aws_infra"], res.output
+        assert res.recap[NAT]["changed"] >= 1 and res.recap[DEVHOST]["changed"] >= 3, res.output
+        assert "MASQUERADE" in nat.check_output("iptables -t nat -S POSTROUTING")
+        assert devhost.file("/etc/docker").mode == 0o755
+        assert "healthy" in devhost.check_output("docker inspect --format '{{.State.Health.Status}}' itsupport-homepage-1")
+        assert devhost.service("itsupport-db-backup.timer").is_running
+    finally:
+        # Whatever the run left undone, for the tests that follow.
+        nat.run("iptables-restore < /etc/iptables/rules.v4")
+        devhost.run("chmod 0755 /etc/docker; docker start itsupport-homepage-1; systemctl start itsupport-db-backup.timer")
+    res = ansible("ansible-playbook", "site.yml")
+    assert res.returncode == 0, res.output
+    assert skipped_roles(res) == sorted(SKIPPED), res.output
+
