@@ -167,7 +167,13 @@ def path_state(path, listing=False):
 
 
 def run(module, argv, drop=()):
-    rc, out, err = module.run_command(argv, environ_update={"LC_ALL": "C", "SYSTEMD_PAGER": ""})
+    """rc and output of a read-only command; a command that is not installed
+    (yet: a new host) is part of the state too."""
+    try:
+        rc, out, err = module.run_command(argv, environ_update={"LC_ALL": "C", "SYSTEMD_PAGER": ""},
+                                          handle_exceptions=False)
+    except OSError as e:
+        return {"rc": None, "out": f"cannot run {argv[0]}: {e.strerror}"}
     for pattern in drop:
         out = re.sub(pattern, "", out, flags=re.M)
     return {"rc": rc, "out": out}
@@ -177,6 +183,8 @@ def packages_state(module, names):
     if not names:
         return {}
     res = run(module, ["dpkg-query", "-W", "-f", "${Package} ${Version} ${db:Status-Abbrev}\\n"] + list(names))
+    if res["rc"] is None:
+        raise Unknown(res["out"])
     found = {}
     for line in res["out"].splitlines():
         parts = line.split(" ", 2)
