@@ -21,7 +21,7 @@ description:
     no record, the digest differs (an input, the code or anything in AWS
     changed since), the provisioning lock O(lock) is held (someone is
     changing the environment) or a read failed for another reason than the
-    resource being absent.
+    resource being absent (an AWS error, a timeout).
   - O(state=recorded) writes the digest to O(name) when every instance named
     in O(resources.instances) runs (once each) - a record is only made of an
     environment that is complete. The role records at the end of a run that
@@ -30,8 +30,8 @@ description:
     terminated, with termination protection), C(security_groups) (by name in
     a VPC), C(addresses) (Elastic IPs by Name tag), C(route_tables) (by ID),
     C(launch_templates) (by name, with the latest version's data),
-    C(vpcs) (by Name tag, with their subnets, internet gateways and route
-    tables), C(buckets) (versioning, encryption, public access block,
+    C(vpcs) (by Name tag, with their DNS attributes, subnets, internet
+    gateways and route tables), C(buckets) (versioning, encryption, public access block,
     ownership, policy, tags, lifecycle), C(iam_roles) (the role, its
     attached and inline policies, the instance profile of the same name),
     C(instance_profiles) (by name),
@@ -131,7 +131,10 @@ ABSENT = {
 }
 # Fields that change while nothing is changed (the instance role is used by
 # the dev host every backup).
-VOLATILE = {"ResponseMetadata", "RoleLastUsed"}
+# Counters that AWS updates later or on its own (an admin confirming an
+# e-mail, an unconfirmed subscription expiring): the subscriptions
+# themselves are read.
+VOLATILE = {"ResponseMetadata", "RoleLastUsed", "SubscriptionsConfirmed", "SubscriptionsPending", "SubscriptionsDeleted"}
 LIVE_STATES = ["pending", "running", "stopping", "stopped", "shutting-down"]
 
 
@@ -147,6 +150,8 @@ def call(client, operation, **kwargs):
         if code in ABSENT:
             return {"absent": code}
         raise Unknown(f"{operation}: {code}") from e
+    except botocore.exceptions.BotoCoreError as e:
+        raise Unknown(f"{operation}: {e}") from e
 
 
 def canonical(value):
@@ -188,6 +193,8 @@ def ec2_state(ec2, res):
         vpcs = call(ec2, "describe_vpcs", Filters=[{"Name": "tag:Name", "Values": res["vpcs"]}])
         ids = [v["VpcId"] for v in vpcs.get("Vpcs", [])]
         state["vpcs"] = vpcs
+        state["vpc_attributes"] = {vpc: [call(ec2, "describe_vpc_attribute", VpcId=vpc, Attribute=a)
+                                         for a in ("enableDnsSupport", "enableDnsHostnames")] for vpc in ids}
         if ids:
             state["subnets"] = call(ec2, "describe_subnets", Filters=[{"Name": "vpc-id", "Values": ids}])
             state["internet_gateways"] = call(ec2, "describe_internet_gateways",
@@ -214,6 +221,14 @@ def role_state(iam, name):
     return role
 
 
+def profile_identity(answer):
+    if "absent" in answer:
+        return answer
+    profile = answer["InstanceProfile"]
+    return {"Arn": profile["Arn"], "InstanceProfileId": profile["InstanceProfileId"],
+            "Roles": [r["RoleName"] for r in profile.get("Roles", [])]}
+
+
 def read_state(module, res):
     state = {}
     if any(res.get(k) for k in ("instances", "security_groups", "addresses", "route_tables", "launch_templates", "vpcs")):
@@ -226,7 +241,8 @@ def read_state(module, res):
         state["iam_roles"] = {name: role_state(iam, name) for name in res["iam_roles"]}
     if res.get("instance_profiles"):
         iam = module.client("iam")
-        state["instance_profiles"] = {name: call(iam, "get_instance_profile", InstanceProfileName=name)
+        # The profile itself, not its role's policies (aws_backup's, read there).
+        state["instance_profiles"] = {name: profile_identity(call(iam, "get_instance_profile", InstanceProfileName=name))
                                       for name in res["instance_profiles"]}
     if res.get("sns_topics"):
         sns = module.client("sns")

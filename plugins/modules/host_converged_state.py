@@ -48,7 +48,7 @@ options:
     elements: path
     default: []
   packages:
-    description: Debian packages whose installed version and state are read (C(dpkg-query)).
+    description: Debian packages whose state (installed or not) is read (C(dpkg-query)), not their version.
     type: list
     elements: str
     default: []
@@ -182,14 +182,16 @@ def run(module, argv, drop=()):
 def packages_state(module, names):
     if not names:
         return {}
-    res = run(module, ["dpkg-query", "-W", "-f", "${Package} ${Version} ${db:Status-Abbrev}\\n"] + list(names))
+    # Installed or not, not the version: the roles ask for present packages,
+    # and a security update must not make every role run again.
+    res = run(module, ["dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev}\\n"] + list(names))
     if res["rc"] is None:
         raise Unknown(res["out"])
     found = {}
     for line in res["out"].splitlines():
-        parts = line.split(" ", 2)
-        if len(parts) == 3:
-            found[parts[0]] = f"{parts[1]} {parts[2].strip()}"
+        parts = line.split(" ", 1)
+        if len(parts) == 2:
+            found[parts[0]] = parts[1].strip()
     return {name: found.get(name, "absent") for name in names}
 
 
