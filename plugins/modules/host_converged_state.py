@@ -18,11 +18,17 @@ description:
     O(path) and returns RV(converged). Not converged when there is no record,
     the digest differs (an input, the code or anything read changed since)
     or a read failed.
+  - O(wants) says what the role wants of what it manages (files' type, mode
+    and owner, packages installed or absent, units enabled and active, a
+    group's exact members, the Compose project's containers running with
+    the project's settings). Any difference from it is returned in
+    RV(differences); O(state=checked) is then not converged, whatever the
+    record says.
   - O(state=recorded) writes the digest to O(path) (mode 0600, its directory
-    0700, both root's). The role records at the end of a run that ran every
-    one of its tasks.
-  - The record is bookkeeping - the module never reports a change. In check
-    mode O(state=recorded) writes nothing.
+    0700, both root's) only when nothing differs from O(wants); a difference
+    that the run did not correct fails the task, naming it. The role records
+    at the end of a run that ran every one of its tasks.
+  - Writing a new record reports a change; in check mode nothing is written.
 options:
   path:
     description: File that holds the record, e.g. C(/var/lib/ansible-converged/docker).
@@ -82,6 +88,31 @@ options:
       port: {description: Port., type: int, default: 3306}
       user: {description: Login user., type: str, required: true}
       password: {description: Login password., type: str, required: true, no_log: true}
+  wants:
+    description: What the role wants of what it manages; the paths, packages, units and groups named here are read too.
+    type: dict
+    default: {}
+    suboptions:
+      files:
+        description: Path to C({state, mode, owner, group, content}); state is C(file), C(directory), C(link) or C(absent); C(content) (short, never a secret) is compared as text.
+        type: dict
+        default: {}
+      packages:
+        description: Package name to C(present) or C(absent).
+        type: dict
+        default: {}
+      units:
+        description: Unit name to C({enabled, active}) (booleans, either may be left out) or C(absent).
+        type: dict
+        default: {}
+      groups:
+        description: Group name to its exact list of members.
+        type: dict
+        default: {}
+      compose_dir:
+        description: Directory of a Compose project whose containers must run with the project's settings (restart policy, image, ports, memory limit, environment, health check, mounts, networks). Empty = none.
+        type: str
+        default: ""
   show:
     description: Also return what was read (RV(state)), to see why a run was not skipped.
     type: bool
@@ -116,6 +147,16 @@ recorded:
   description: The digest was written (O(state=recorded), not check mode).
   returned: always
   type: bool
+differences:
+  description: Each difference between the host and O(wants), in words (no secret values).
+  returned: always
+  type: list
+  elements: str
+services:
+  description: The Compose services whose containers differ from the project (O(wants.compose_dir)).
+  returned: always
+  type: list
+  elements: str
 inputs:
   description: O(inputs) as given, for the record at the end of the run (the role's variables may have changed by then).
   returned: always
@@ -130,15 +171,30 @@ import grp
 import hashlib
 import json
 import os
+import pwd
 import re
 import stat
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils import itsupport_converged as converged
 
 
 class Unknown(Exception):
     """A read failed: the state is not known."""
+
+
+def user_name(uid):
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def group_name(gid):
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
 
 
 def path_state(path, listing=False):
@@ -148,7 +204,7 @@ def path_state(path, listing=False):
         return "absent"
     except OSError as e:
         raise Unknown(f"{path}: {e}") from e
-    out = {"mode": oct(stat.S_IMODE(st.st_mode)), "uid": st.st_uid, "gid": st.st_gid}
+    out = {"mode": oct(stat.S_IMODE(st.st_mode)), "owner": user_name(st.st_uid), "group": group_name(st.st_gid)}
     if stat.S_ISLNK(st.st_mode):
         out["link"] = os.readlink(path)
     elif stat.S_ISDIR(st.st_mode):
@@ -275,12 +331,14 @@ def mysql_state(conf):
 
 def read_state(module):
     p = module.params
+    wants = p["wants"]
+    files = sorted(set(p["files"]) | set(wants["files"]))
     state = {
-        "files": {path: path_state(path) for path in p["files"]},
+        "files": {path: path_state(path) for path in files},
         "trees": {path: path_state(path, listing=True) for path in p["trees"]},
-        "packages": packages_state(module, p["packages"]),
-        "units": units_state(module, p["units"]),
-        "groups": groups_state(p["groups"]),
+        "packages": packages_state(module, sorted(set(p["packages"]) | set(wants["packages"]))),
+        "units": units_state(module, sorted(set(p["units"]) | set(wants["units"]))),
+        "groups": groups_state(sorted(set(p["groups"]) | set(wants["groups"]))),
         "commands": [run(module, c["argv"], c["drop"]) for c in p["commands"]],
     }
     if p["compose_project"]:
@@ -290,9 +348,39 @@ def read_state(module):
     return state
 
 
-def digest(inputs, state):
-    text = json.dumps({"inputs": inputs, "state": state}, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def file_text(path):
+    try:
+        with open(path) as f:
+            return f.read(4096).strip()
+    except OSError:
+        return None
+
+
+def compose_differences(module, directory):
+    try:
+        return converged.read_compose_differences(lambda argv: run(module, argv), directory)
+    except converged.ReadError as e:
+        raise Unknown(str(e)) from e
+
+
+def differences(module, state):
+    """Every difference between what was read and what the role wants, and
+    the Compose services that differ."""
+    wants = module.params["wants"]
+    files = dict(state["files"])
+    for path, want in wants["files"].items():
+        if want.get("content") is not None and isinstance(files.get(path), dict):
+            files[path] = dict(files[path], content=file_text(path))
+    out = converged.file_differences(wants["files"], files)
+    out += converged.package_differences(wants["packages"], state["packages"])
+    out += converged.unit_differences(wants["units"], state["units"])
+    out += converged.group_differences(wants["groups"], state["groups"])
+    services = {}
+    if wants["compose_dir"]:
+        services = compose_differences(module, wants["compose_dir"])
+        for name in sorted(services):
+            out += services[name]
+    return out, sorted(services)
 
 
 def main():
@@ -317,51 +405,53 @@ def main():
                 user=dict(type="str", required=True),
                 password=dict(type="str", required=True, no_log=True),
             )),
+            wants=dict(type="dict", default={}, options=dict(
+                files=dict(type="dict", default={}),
+                packages=dict(type="dict", default={}),
+                units=dict(type="dict", default={}),
+                groups=dict(type="dict", default={}),
+                compose_dir=dict(type="str", default=""),
+            )),
             show=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
     p = module.params
-    result = {"changed": False, "converged": False, "recorded": False, "digest": "", "inputs": p["inputs"]}
+    result = {"changed": False, "converged": False, "recorded": False, "digest": "", "inputs": p["inputs"],
+              "differences": [], "services": []}
     try:
         state = read_state(module)
+        result["differences"], result["services"] = differences(module, state)
     except Unknown as e:
         result["reason"] = f"state unknown, a read failed ({e})"
         if p["state"] == "recorded":
             module.warn(f"Not recorded in {p['path']}: {result['reason']}; the next run runs every task.")
         module.exit_json(**result)
-    result["digest"] = now = digest(p["inputs"], state)
+    result["digest"] = now = converged.digest(p["inputs"], state)
     if p["show"]:
         result["state"] = state
-    try:
-        with open(p["path"]) as f:
-            record = f.read().strip()
-    except FileNotFoundError:
-        record = ""
+    record = converged.read_record(p["path"])
     if p["state"] == "checked":
-        if not record:
-            result["reason"] = f"no record in {p['path']} (first run, or the last one did not complete)"
-        elif record != now:
-            result["reason"] = "an input, the code or the host changed since the last complete run"
-        else:
-            result["converged"] = True
-            result["reason"] = "inputs, code and host as the last complete run left them"
+        result["converged"], result["reason"] = converged.compare(record, now, p["path"])
+        if result["differences"]:
+            result["converged"] = False
+            result["reason"] = f"{len(result['differences'])} setting(s) differ from what the role wants"
+    elif result["differences"] and module.check_mode:
+        # The tasks before would have corrected them in a real run.
+        result["reason"] = "not recorded in check mode: " + "; ".join(result["differences"])
+    elif result["differences"]:
+        module.fail_json(msg="Not recorded: after a complete run the host still differs from what the role wants: "
+                             + "; ".join(result["differences"]), **result)
     elif record == now:
         result["reason"] = "already recorded"
-    elif module.check_mode:
-        result["reason"] = "not recorded in check mode"
     else:
-        directory = os.path.dirname(p["path"])
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        os.chmod(directory, 0o700)
-        # A file of its own, renamed into place: two runs at once each
-        # write a whole record.
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".record-")
-        with os.fdopen(fd, "w") as f:
-            f.write(now + "\n")
-        os.replace(tmp, p["path"])
-        result["recorded"] = True
-        result["reason"] = f"recorded in {p['path']}"
+        result["changed"] = True
+        if module.check_mode:
+            result["reason"] = f"would record in {p['path']}"
+        else:
+            converged.write_record(p["path"], now)
+            result["recorded"] = True
+            result["reason"] = f"recorded in {p['path']}"
     module.exit_json(**result)
 
 
