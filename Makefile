@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONPATH := $(CURDIR)/lab/testlib
 
-.PHONY: help bootstrap images lint unit molecule test lab lab-down benchmark benchmark-backup benchmark-recover benchmark-migrate
+.PHONY: help bootstrap images lint unit integration molecule test lab lab-down benchmark benchmark-backup benchmark-recover benchmark-migrate
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,8 +23,11 @@ images: ## Bootstrap, and build or reuse the lab's container images (beside the 
 lint: bootstrap ## yamllint --strict and ansible-lint (production profile)
 	@scripts/test.sh lint
 
-unit: bootstrap ## pytest suites that need no containers (moto, inventory, group_vars)
+unit: bootstrap ## Unit tests (tests/unit): seconds, no container, no moto server
 	@scripts/test.sh unit
+
+integration: bootstrap ## pytest suites against moto servers of their own (no containers)
+	@scripts/test.sh integration
 
 molecule: images ## Every Molecule scenario (roles/*/molecule/*, molecule/*)
 	@scripts/test.sh molecule

@@ -6,7 +6,9 @@
 # that failed without a failing item (a Molecule converge or idempotence
 # step, say) as one failed case. Each stage's own output and summary stay
 # visible above it.
-# Usage: scripts/test.sh all|lint|unit|molecule
+# Usage: scripts/test.sh all|lint|unit|integration|molecule
+# unit: tests/unit, seconds, no container or moto server.
+# integration: the other pytest suites, against moto servers of their own.
 # `all` starts the site scenario in the background, then runs lint and the
 # controller-side pytest suites beside it, then the role scenarios together
 # (they share nothing: moto on ports of their own, each scenario's own
@@ -152,6 +154,10 @@ if [[ $what == all ]]; then
     [[ $s == roles/* ]] || stage_start "molecule ${s}" molecule_scenario "$s"
   done
 fi
+if [[ $what == all || $what == unit ]]; then
+  # Seconds, no container or moto server: a mistake in the shared code shows first.
+  stage "pytest tests/unit" pytest -q -p no:cacheprovider tests/unit
+fi
 if [[ $what == all || $what == lint ]]; then
   stage "yamllint --strict" "${low[@]}" yamllint --strict .
   stage "ansible-lint (production profile)" "${low[@]}" ansible-lint --profile production
@@ -166,14 +172,14 @@ if [[ $what == all ]]; then
   # directories) start together when pytest is done. Tried on 2026-12-02
   # and reverted: the same order without nice and the role scenarios one
   # after the other (43 minutes, the site scenario slowed by the rest).
-  stage "pytest tests/" "${low[@]}" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 tests/
+  stage "pytest tests/ (moto)" "${low[@]}" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 --ignore=tests/unit tests/
   for s in $(scenarios); do
     [[ $s == roles/* ]] && stage_start "molecule ${s}" molecule_scenario "$s" "${bg[@]}"
   done
   stage_finish_all
 fi
-if [[ $what == unit ]]; then
-  stage "pytest tests/" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 tests/
+if [[ $what == integration ]]; then
+  stage "pytest tests/ (moto)" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 --ignore=tests/unit tests/
 fi
 if [[ $what == molecule ]]; then
   for s in $(scenarios); do
