@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 import time
 
 import testinfra
@@ -108,13 +109,14 @@ def run_playbook(playbook, *args, inventory=None, extra_vars=None, env=None):
     return res.returncode, out, recap
 
 
-def lab_ansible(tool, *args, control_dir=None, timeout=600):
+def lab_ansible(tool, *args, control_dir=None, timeout=600, report=False):
     """Run an Ansible CLI against the running lab as a user would: from the
     project root, with the project's ansible.cfg and the lab inventory
     (PROJECT_ROOT). control_dir: a directory of SSH control sockets of its
     own, so no open ControlPersist master of an earlier run is reused (a new
     connection checks the host key again). Returns the CompletedProcess;
-    .recap holds {host: counts} of a playbook run."""
+    .recap holds {host: counts} of a playbook run; with report, .report
+    holds every task result of the run (callback_plugins/case_report.py)."""
     root = os.environ["PROJECT_ROOT"]
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(root, "ansible.cfg"),
                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
@@ -124,8 +126,17 @@ def lab_ansible(tool, *args, control_dir=None, timeout=600):
         # The site scenario logs every playbook run (ANSIBLE_LOG_PATH) for its
         # leak test; `ansible-inventory --list` prints every variable by design.
         env.pop("ANSIBLE_LOG_PATH", None)
+    if report:
+        fd, report_path = tempfile.mkstemp(prefix="case-report-", suffix=".json")
+        os.close(fd)
+        env.update(CASE_REPORT_PATH=report_path, ANSIBLE_CALLBACKS_ENABLED="case_report",
+                   ANSIBLE_CALLBACK_PLUGINS=os.path.join(root, "lab/testlib/callback_plugins"))
     res = subprocess.run([tool, "-i", os.path.join(root, "inventories/lab"), *args], cwd=root, env=env,
                          capture_output=True, text=True, timeout=timeout)
+    if report:
+        with open(report_path, encoding="utf-8") as f:
+            res.report = json.load(f) if os.path.getsize(report_path) else []
+        os.unlink(report_path)
     res.output = res.stdout + res.stderr
     res.recap = {m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
                  for m in RECAP.finditer(res.output)}

@@ -110,7 +110,6 @@ state:
   type: dict
 """
 
-import hashlib
 import json
 
 try:
@@ -118,6 +117,7 @@ try:
 except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
 
+from ansible.module_utils import itsupport_converged as converged
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 # Error codes that mean "this resource or setting does not exist": part of
@@ -276,8 +276,7 @@ def found(state):
 
 
 def digest(inputs, state):
-    text = json.dumps({"inputs": inputs, "state": canonical(state)}, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return converged.digest(inputs, canonical(state))
 
 
 def running_instances(state, names):
@@ -316,13 +315,8 @@ def main():
         if p["state"] == "checked":
             if p["lock"] and "absent" not in call(ssm, "get_parameter", Name=p["lock"]):
                 result["reason"] = f"the provisioning lock {p['lock']} is held"
-            elif not record:
-                result["reason"] = f"no record in {p['name']} (first run, or the last one did not complete)"
-            elif record != now:
-                result["reason"] = "an input, the code or the AWS resources changed since the last complete run"
             else:
-                result["converged"] = True
-                result["reason"] = "inputs, code and AWS resources as the last complete run left them"
+                result["converged"], result["reason"] = converged.compare(record, now, p["name"], "the AWS resources")
         else:
             missing = running_instances(state, p["resources"].get("instances") or [])
             if missing:

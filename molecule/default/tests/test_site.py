@@ -21,8 +21,8 @@ NAT_PUBLIC, NAT_PRIVATE, DEVHOST_IP, CONTROLLER = "10.20.1.10", "10.20.2.10", "1
 ECHO_URL = "http://10.20.1.100:8080/"
 
 
-def ansible(tool, *args, control_dir=None):
-    return lab_ansible(tool, *args, control_dir=control_dir)
+def ansible(tool, *args, control_dir=None, report=False):
+    return lab_ansible(tool, *args, control_dir=control_dir, report=report)
 
 
 @pytest.fixture(scope="module")
@@ -304,20 +304,13 @@ def test_check_mode_reports_no_change(no_change_runs):
     assert all("changed=0" in line for line in recap), "\n".join(recap)
 
 
-# The start of each role's message (the output quotes an apostrophe twice).
-SKIPPED = {
-    "aws_infra": "Skipped: the itsupport-dev network, security groups, instances and alerts",
-    "aws_backup": "Skipped: the backup bucket",
-    "nat_instance": "Skipped: the NAT",
-    "docker": "Skipped: Docker",
-    "app_stack": "Skipped: the stack",
-    "db_backup": "Skipped: the backup script",
-}
+ALL_ROLES = ["app_stack", "aws_backup", "aws_infra", "db_backup", "docker", "nat_instance"]
 
 
 def skipped_roles(res):
-    flat = " ".join(res.output.split())
-    return sorted(role for role, message in SKIPPED.items() if message in flat)
+    """The roles whose converge check found everything as wanted and
+    recorded (so their tasks were skipped), from the returned data."""
+    return sorted(role for role, (checked, _) in converge_checks(res).items() if checked and checked["converged"])
 
 
 def test_a_no_change_run_skips_every_role_and_a_change_by_hand_is_put_back(nat, devhost):
@@ -325,16 +318,16 @@ def test_a_no_change_run_skips_every_role_and_a_change_by_hand_is_put_back(nat, 
     manages as its last complete run left them, and skips its tasks. What
     someone changed by hand on a host is not skipped: that role runs and
     puts it back, the others still skip; then everything skips again."""
-    res = ansible("ansible-playbook", "site.yml")
+    res = ansible("ansible-playbook", "site.yml", report=True)
     assert res.returncode == 0, res.output
     assert all(counts["changed"] == 0 for counts in res.recap.values()), res.output
-    assert skipped_roles(res) == sorted(SKIPPED), res.output
+    assert skipped_roles(res) == ALL_ROLES, res.output
     nat.run_expect([0], "iptables -t nat -F POSTROUTING")
     devhost.run_expect([0], "chmod 0700 /etc/docker")
     devhost.run_expect([0], "docker stop itsupport-homepage-1")
     devhost.run_expect([0], "systemctl stop itsupport-db-backup.timer")
     try:
-        res = ansible("ansible-playbook", "site.yml")
+        res = ansible("ansible-playbook", "site.yml", report=True)
         assert res.returncode == 0, res.output
         assert skipped_roles(res) == ["aws_backup", "aws_infra"], res.output
         assert res.recap[NAT]["changed"] >= 1 and res.recap[DEVHOST]["changed"] >= 3, res.output
@@ -346,7 +339,103 @@ def test_a_no_change_run_skips_every_role_and_a_change_by_hand_is_put_back(nat, 
         # Whatever the run left undone, for the tests that follow.
         nat.run("iptables-restore < /etc/iptables/rules.v4")
         devhost.run("chmod 0755 /etc/docker; docker start itsupport-homepage-1; systemctl start itsupport-db-backup.timer")
-    res = ansible("ansible-playbook", "site.yml")
+    res = ansible("ansible-playbook", "site.yml", report=True)
     assert res.returncode == 0, res.output
-    assert skipped_roles(res) == sorted(SKIPPED), res.output
+    assert skipped_roles(res) == ALL_ROLES, res.output
 
+
+
+ROOT_PW = "lab-only-root-pw"
+
+
+def converge_checks(res):
+    """{role: (the converge check's result, the record's result)} of a
+    playbook run reported with report=True: the returned data of
+    host_converged_state and aws_converged_state, not the output's words."""
+    out = {}
+    for row in res.report:
+        result = row["result"]
+        args = (result.get("invocation") or {}).get("module_args") or {}
+        if row["status"] == "skipped" or "digest" not in result or "converged" not in result:
+            continue
+        role = row["task"].split(" : ", 1)[0]
+        checked, recorded = out.get(role, (None, None))
+        if args.get("state") == "recorded":
+            recorded = result
+        else:
+            checked = result
+        out[role] = (checked, recorded)
+    return out
+
+
+# Hand changes across the four host roles, each (host, command, check that
+# the run put it back). The checks read the hosts themselves.
+DRIFT = [
+    ("nat", "iptables -t nat -F POSTROUTING", lambda n, d: "MASQUERADE" in n.check_output("iptables -t nat -S POSTROUTING")),
+    ("nat", "sysctl -w net.ipv4.ip_forward=0", lambda n, d: n.check_output("cat /proc/sys/net/ipv4/ip_forward") == "1"),
+    ("nat", "sysctl -w net.ipv4.conf.all.rp_filter=1", lambda n, d: n.check_output("cat /proc/sys/net/ipv4/conf/all/rp_filter") == "2"),
+    ("nat", "chmod 0644 /etc/iptables/rules.v4", lambda n, d: n.file("/etc/iptables/rules.v4").mode == 0o640),
+    ("nat", "systemctl disable netfilter-persistent", lambda n, d: n.service("netfilter-persistent").is_enabled),
+    ("devhost", "chmod 0700 /etc/docker", lambda n, d: d.file("/etc/docker").mode == 0o755),
+    ("devhost", "chmod 0600 /etc/docker/daemon.json", lambda n, d: d.file("/etc/docker/daemon.json").mode == 0o644),
+    ("devhost", "useradd --no-create-home mallory && gpasswd --add mallory docker",
+     lambda n, d: "mallory" not in d.check_output("getent group docker")),
+    ("devhost", "docker update --restart=no itsupport-homepage-1",
+     lambda n, d: d.check_output("docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' itsupport-homepage-1") == "unless-stopped"),
+    ("devhost", "docker update --memory 300m --memory-swap 300m itsupport-council-1",
+     lambda n, d: d.check_output("docker inspect -f '{{.HostConfig.Memory}}' itsupport-council-1") != str(300 * 1024 * 1024)),
+    ("devhost", "docker stop itsupport-homepage-1",
+     lambda n, d: d.check_output("docker inspect -f '{{.State.Health.Status}}' itsupport-homepage-1") == "healthy"),
+    ("devhost", "chmod 0644 /opt/itsupport/stack/secrets/db.env",
+     lambda n, d: d.file("/opt/itsupport/stack/secrets/db.env").mode == 0o600),
+    ("devhost", f"docker exec -e MYSQL_PWD={ROOT_PW} itsupport-db-1 mysql -uroot -e "
+                "\"REVOKE ALL PRIVILEGES ON homepage.* FROM 'homepage'@'172.30.0.0/255.255.255.0'\"",
+     lambda n, d: "ON `homepage`.*" in d.check_output(
+         f"docker exec -e MYSQL_PWD={ROOT_PW} itsupport-db-1 mysql -uroot -N -B -e "
+         "\"SHOW GRANTS FOR 'homepage'@'172.30.0.0/255.255.255.0'\"")),
+    ("devhost", f"docker exec -e MYSQL_PWD={ROOT_PW} itsupport-db-1 mysql -uroot -e "
+                "\"DROP USER 'council'@'172.30.0.0/255.255.255.0'\"",
+     lambda n, d: d.check_output(f"docker exec -e MYSQL_PWD={ROOT_PW} itsupport-db-1 mysql -uroot -N -B -e "
+                                 "\"SELECT COUNT(*) FROM mysql.user WHERE User='council'\"") == "1"),
+    ("devhost", "systemctl disable --now itsupport-db-backup.timer",
+     lambda n, d: d.service("itsupport-db-backup.timer").is_enabled and d.service("itsupport-db-backup.timer").is_running),
+    ("devhost", "chmod 0644 /etc/itsupport-db-backup/client.cnf",
+     lambda n, d: d.file("/etc/itsupport-db-backup/client.cnf").mode == 0o600),
+    ("devhost", "rm /usr/local/sbin/itsupport-db-backup",
+     lambda n, d: d.file("/usr/local/sbin/itsupport-db-backup").mode == 0o755),
+]
+HOST_ROLES = ["app_stack", "db_backup", "docker", "nat_instance"]
+
+
+def test_a_battery_of_hand_changes_is_put_back_by_one_plain_run(nat, devhost):
+    """Seventeen hand changes across the four host roles (firewall rules and
+    sysctls, files and their modes, units and timers, the docker group,
+    containers' effective settings, database accounts and grants); one
+    plain site.yml puts every one back (each host role found its host
+    different from what it wants, ran and recorded), and the next run skips
+    every role."""
+    hosts = {"nat": nat, "devhost": devhost}
+    try:
+        for where, command, _ in DRIFT:
+            hosts[where].run_expect([0], command)
+        res = ansible("ansible-playbook", "site.yml", report=True)
+        assert res.returncode == 0, res.output
+        checks = converge_checks(res)
+        for role in HOST_ROLES:
+            checked, recorded = checks[role]
+            assert checked["converged"] is False, role
+            # The record step ran and found nothing that differs (written
+            # now, or already equal to what the host is put back to).
+            assert recorded is not None and recorded["differences"] == [], role
+            assert recorded["recorded"] or recorded["reason"] == "already recorded", role
+            assert checked["digest"] != recorded["digest"], f"{role}: the run put nothing back"
+        # The containers changed by hand are the ones the settings check named.
+        assert set(checks["app_stack"][0]["services"]) >= {"homepage", "council"}
+        not_back = [command for _, command, put_back in DRIFT if not put_back(nat, devhost)]
+        assert not not_back, f"not put back: {not_back}"
+    finally:
+        devhost.run("userdel mallory")
+    res = ansible("ansible-playbook", "site.yml", report=True)
+    assert res.returncode == 0, res.output
+    assert all(counts["changed"] == 0 for counts in res.recap.values()), res.output
+    assert skipped_roles(res) == ALL_ROLES, res.output
