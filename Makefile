@@ -8,6 +8,11 @@ export PROJECT_ROOT := $(CURDIR)
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONPATH := $(CURDIR)/lab/testlib
+# The lab's moto stands in for AWS: the controller's AWS modules reach it
+# through the SDK's own setting, not a role variable (tests give their own
+# moto's port and URL to each run they start).
+export LAB_MOTO_PORT ?= 5005
+export AWS_ENDPOINT_URL := http://127.0.0.1:$(LAB_MOTO_PORT)
 
 .PHONY: help bootstrap images lint unit integration molecule test lab lab-down benchmark benchmark-backup benchmark-recover benchmark-migrate
 

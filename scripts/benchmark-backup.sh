@@ -9,6 +9,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export LAB_MOTO_PORT=${LAB_MOTO_PORT:-5005}
+# The controller's AWS modules reach the lab's moto through the SDK's own setting.
+export AWS_ENDPOINT_URL=http://127.0.0.1:$LAB_MOTO_PORT
 py=$root/.venv/bin/python
 dev=itsupport-dev-devhost
 stack=/opt/itsupport/stack

@@ -16,6 +16,8 @@ set -a
 . .lab/images.env
 set +a
 export LAB_MOTO_PORT=${LAB_MOTO_PORT:-5005}
+# The controller's AWS modules reach the lab's moto through the SDK's own setting.
+export AWS_ENDPOINT_URL=http://127.0.0.1:$LAB_MOTO_PORT
 dev=itsupport-dev-devhost
 bench=.lab/bench
 mkdir -p "$bench"

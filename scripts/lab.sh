@@ -13,6 +13,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export LAB_MOTO_PORT=${LAB_MOTO_PORT:-5005}
+# The controller's AWS modules reach the lab's moto through the SDK's own setting.
+export AWS_ENDPOINT_URL=http://127.0.0.1:$LAB_MOTO_PORT
 # Image names of the stand-ins (lab/images/build.sh).
 set -a
 # shellcheck disable=SC1091
@@ -46,7 +48,7 @@ show() {
   echo "homepage (Django):      http://127.0.0.1:8000/health/ -> $(get http://127.0.0.1:8000/health/)"
   echo "SSH, as Ansible does:   ansible nat -m ansible.builtin.ping; ansible devhost -m ansible.builtin.ping"
   echo "                        (the dev host through the NAT as jump host; key and known_hosts in .lab/ssh/)"
-  echo "Re-run the main job:    make lab   (or: .venv/bin/ansible-playbook site.yml)"
+  echo "Re-run the main job:    make lab   (or: AWS_ENDPOINT_URL=http://127.0.0.1:$LAB_MOTO_PORT .venv/bin/ansible-playbook site.yml)"
   echo "Remove the lab:         make lab-down"
 }
 

@@ -57,7 +57,9 @@ class Moto:
 
     @property
     def env(self):
-        return {"LAB_MOTO_PORT": str(self.port)}
+        # The lab inventory's aws_ec2 plugin reads the port; the AWS modules
+        # read the SDK's own AWS_ENDPOINT_URL.
+        return {"LAB_MOTO_PORT": str(self.port), "AWS_ENDPOINT_URL": self.url}
 
     def stop(self):
         self.proc.terminate()

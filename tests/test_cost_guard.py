@@ -429,19 +429,20 @@ def test_where_aws_answers_every_call_the_budget_is_updated_in_place_and_subscri
 
 
 CASES = bad_inputs("cost")
+NO_AWS = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
 BASE = {"cost_guard_region": "ap-northeast-2", "cost_guard_tags": {"Project": "itsupport", "Environment": "dev"},
         "cost_guard_name_prefix": "itsupport-dev",
-        # Nothing answers here: a call made before the checks would fail differently.
-        "cost_guard_endpoint_url": "http://127.0.0.1:9", "cost_guard_access_key": "testing",
+        "cost_guard_access_key": "testing",
         "cost_guard_secret_key": "testing"}
 
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     cases = {f"case_{n:02d}": {**BASE, **p.values[0]} for n, p in enumerate(CASES)}
+    # Nothing answers at the AWS endpoint: a call made before the checks would fail differently.
     return refusal_batch(tmp_path_factory.mktemp("cost-refusals"), {**cases, "control": BASE},
                          [{"name": "Run the role", "ansible.builtin.include_role": {"name": "cost_guard"}}],
-                         project_group_vars=False)
+                         project_group_vars=False, env=NO_AWS)
 
 
 @pytest.mark.parametrize("n", range(len(CASES)), ids=[p.id for p in CASES])

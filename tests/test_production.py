@@ -321,8 +321,7 @@ CASES = bad_inputs("production")
 BASE = {
     "production_environment": "prod", "production_region": "ap-northeast-2", "production_tags": TAGS,
     "production_name_prefix": PREFIX,
-    # Nothing answers here: a call made before the checks would fail differently.
-    "production_endpoint_url": "http://127.0.0.1:9", "production_access_key": "testing",
+    "production_access_key": "testing",
     "production_secret_key": "testing",
     "production_vpc_filters": {"tag:Name": "itsupport-vpc"},
     "production_public_subnet_filters": {"tag:Name": ["itsupport-public-a", "itsupport-public-b"]},
@@ -342,9 +341,10 @@ BASE = {
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     cases = {f"case_{n:02d}": {**BASE, **p.values[0]} for n, p in enumerate(CASES)}
+    # Nothing answers at the AWS endpoint: a call made before the checks would fail differently.
     return refusal_batch(tmp_path_factory.mktemp("production-refusals"), {**cases, "control": BASE},
                          [{"name": "Run the role", "ansible.builtin.include_role": {"name": "production"}}],
-                         project_group_vars=False)
+                         project_group_vars=False, env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
 
 
 @pytest.mark.parametrize("n", range(len(CASES)), ids=[p.id for p in CASES])

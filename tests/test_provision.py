@@ -436,7 +436,6 @@ RECOVER_HARNESS = """
   module_defaults:
     group/amazon.aws.aws:
       region: "{{ recover_region }}"
-      endpoint_url: "{{ recover_endpoint_url }}"
       access_key: testing
       secret_key: testing
   tasks:

@@ -91,6 +91,18 @@ def wait_for(predicate, timeout=60, interval=1, what="condition"):
 RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)", re.M)
 
 
+def lab_env(overrides=None, base=None):
+    """The environment of an Ansible run against a lab moto: the AWS SDK's
+    own AWS_ENDPOINT_URL points the controller's AWS modules at the moto on
+    LAB_MOTO_PORT (5005, the lab's, unless a test gives its own port): no
+    role carries an endpoint variable."""
+    overrides = dict(overrides or {})
+    env = dict(os.environ if base is None else base, **overrides)
+    if "AWS_ENDPOINT_URL" not in overrides and ("LAB_MOTO_PORT" in overrides or "AWS_ENDPOINT_URL" not in env):
+        env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:" + env.get("LAB_MOTO_PORT", "5005")
+    return env
+
+
 def run_playbook(playbook, *args, inventory=None, extra_vars=None, env=None):
     """Run ansible-playbook; return (returncode, output, {host: recap counts}).
 
@@ -101,7 +113,7 @@ def run_playbook(playbook, *args, inventory=None, extra_vars=None, env=None):
     cmd = ["ansible-playbook", "-i", inventory, playbook, *args]
     if extra_vars is not None:
         cmd += ["-e", json.dumps(extra_vars)]
-    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", **(env or {}))
+    env = lab_env(dict(ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", **(env or {})))
     res = subprocess.run(cmd, capture_output=True, text=True, env=env)
     out = res.stdout + res.stderr
     recap = {m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
@@ -118,8 +130,7 @@ def lab_ansible(tool, *args, control_dir=None, timeout=600, report=False):
     .recap holds {host: counts} of a playbook run; with report, .report
     holds every task result of the run (callback_plugins/case_report.py)."""
     root = os.environ["PROJECT_ROOT"]
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(root, "ansible.cfg"),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    env = lab_env(dict(ANSIBLE_CONFIG=os.path.join(root, "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0"))
     if control_dir:
         env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = str(control_dir)
     if tool != "ansible-playbook":
@@ -277,7 +288,7 @@ def replace_machine(*names, keep_images=True, timeout=300):
             docker("volume", "rm", "-f", volume)
     root = os.environ["PROJECT_ROOT"]
     res = subprocess.run(["ansible-playbook", "-i", "localhost,", "lab/up.yml"], cwd=root,
-                         env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(root, "ansible.cfg"), ANSIBLE_NOCOLOR="1"),
+                         env=lab_env(dict(ANSIBLE_CONFIG=os.path.join(root, "ansible.cfg"), ANSIBLE_NOCOLOR="1")),
                          capture_output=True, text=True, timeout=timeout)
     assert res.returncode == 0, res.stdout + res.stderr
 
@@ -314,11 +325,11 @@ def _run_with_case_report(workdir, inventory, playbook, check=False, env=None):
     root = pathlib.Path(__file__).resolve().parents[2]
     report = pathlib.Path(workdir) / "report.json"
     cmd = ["ansible-playbook", "-i", str(inventory), str(playbook), "--forks", "8", *(["--check"] if check else [])]
-    run_env = dict(os.environ, ANSIBLE_CONFIG=os.environ.get("ANSIBLE_CONFIG", str(root / "ansible.cfg")),
-                   ANSIBLE_ROLES_PATH=str(root / "roles"),
-                   ANSIBLE_CALLBACK_PLUGINS=str(root / "lab/testlib/callback_plugins"),
-                   ANSIBLE_CALLBACKS_ENABLED="case_report", CASE_REPORT_PATH=str(report),
-                   ANSIBLE_NOCOLOR="1", **(env or {}))
+    run_env = lab_env(dict(ANSIBLE_CONFIG=os.environ.get("ANSIBLE_CONFIG", str(root / "ansible.cfg")),
+                           ANSIBLE_ROLES_PATH=str(root / "roles"),
+                           ANSIBLE_CALLBACK_PLUGINS=str(root / "lab/testlib/callback_plugins"),
+                           ANSIBLE_CALLBACKS_ENABLED="case_report", CASE_REPORT_PATH=str(report),
+                           ANSIBLE_NOCOLOR="1", **(env or {})))
     run_env.pop("ANSIBLE_LOG_PATH", None)
     res = subprocess.run(cmd, cwd=workdir, env=run_env, capture_output=True, text=True)
     if not report.exists():
