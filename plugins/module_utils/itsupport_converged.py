@@ -83,7 +83,9 @@ def package_differences(wants, found):
     """wants: {name: present|absent}; found: {name: dpkg status or 'absent'}."""
     out = []
     for name, want in sorted(wants.items()):
-        installed = found.get(name, "absent").startswith("ii")
+        # dpkg's want/state letters: ii installed, hi held and installed.
+        status = found.get(name, "absent")
+        installed = len(status) >= 2 and status[1] == "i"
         if want == "present" and not installed:
             out.append(f"package {name}: wanted installed, found {found.get(name, 'absent')}")
         elif want == "absent" and found.get(name, "absent") != "absent" and not found[name].startswith(("un", "rc", "pn")):
@@ -220,8 +222,11 @@ def service_differences(name, service, container, project):
     want_mounts = set()
     for v in service.get("volumes") or []:
         want_mounts.add((v.get("source") or "", v["target"], not v.get("read_only", False)))
+    # An image's VOLUME that compose.yaml does not mount gets an anonymous
+    # volume (a 64-hex name): not a setting of the project.
     have_mounts = {(m.get("Source") if m.get("Type") == "bind" else m.get("Name") or "", m.get("Destination"),
-                    bool(m.get("RW"))) for m in container.get("Mounts") or []}
+                    bool(m.get("RW"))) for m in container.get("Mounts") or []
+                   if not (m.get("Type") == "volume" and re.fullmatch(r"[0-9a-f]{64}", m.get("Name") or ""))}
     # Compose names a project's volumes <project>_<name>.
     have_mounts = {(re.sub(rf"^{re.escape(project)}_", "", s), t, rw) for s, t, rw in have_mounts}
     if want_mounts != have_mounts:
@@ -242,7 +247,8 @@ def compose_differences(config, containers):
     by_service = {}
     for c in containers:
         labels = (c.get("Config") or {}).get("Labels") or {}
-        if labels.get("com.docker.compose.project") == project:
+        # `docker compose run` containers are one-offs, not the service's.
+        if labels.get("com.docker.compose.project") == project and labels.get("com.docker.compose.oneoff") != "True":
             by_service.setdefault(labels.get("com.docker.compose.service"), []).append(c)
     out = {}
     for name, service in sorted((config.get("services") or {}).items()):
@@ -267,6 +273,18 @@ class ReadError(Exception):
     """A read of the host failed: its state is not known."""
 
 
+def unescape_dollars(value):
+    """`docker compose config` writes every $ of a value as $$ (so that its
+    output is a valid Compose file again); the container holds one $."""
+    if isinstance(value, str):
+        return value.replace("$$", "$")
+    if isinstance(value, list):
+        return [unescape_dollars(v) for v in value]
+    if isinstance(value, dict):
+        return {k: unescape_dollars(v) for k, v in value.items()}
+    return value
+
+
 def read_compose(run, directory):
     """(config, containers) of the Compose project in directory, read with
     run(argv) -> {"rc": int, "out": str}: `docker compose config` and
@@ -274,7 +292,7 @@ def read_compose(run, directory):
     res = run(["docker", "compose", "--project-directory", directory, "config", "--format", "json"])
     if res["rc"] != 0:
         raise ReadError(f"docker compose config in {directory}: rc {res['rc']}")
-    config = json.loads(res["out"])
+    config = unescape_dollars(json.loads(res["out"]))
     ids = run(["docker", "ps", "--all", "--quiet", "--no-trunc", "--filter",
                f"label=com.docker.compose.project={config.get('name', '')}"])
     if ids["rc"] != 0:

@@ -5,6 +5,7 @@ settings (a fixture read from the lab's stack, secrets replaced)."""
 
 import copy
 import grp
+import json
 import os
 import pwd
 
@@ -183,3 +184,34 @@ class TestHostModule:
         assert run_module(module, **args)["differences"] == []
         args = self.args(tmp_path, groups={"no-such-group-here": []})
         assert run_module(module, **args)["differences"] == ["group no-such-group-here: wanted present, found none"]
+
+
+def test_a_dollar_in_a_value_is_read_as_the_container_holds_it(stack):
+    """`docker compose config` writes each $ as $$; the container holds one."""
+    config, containers = copy.deepcopy(stack)
+    config["services"]["db"]["environment"]["MYSQL_ROOT_HOST"] = "a$$b"
+    db = container(containers, "db")
+    db["Config"]["Env"] = [("MYSQL_ROOT_HOST=a$b" if e.startswith("MYSQL_ROOT_HOST=") else e) for e in db["Config"]["Env"]]
+    assert converged.compose_differences(converged.unescape_dollars(config), containers) == {}
+    runs = {"config": json.dumps(config), "ps": "x", "inspect": json.dumps(containers)}
+    found = converged.read_compose_differences(
+        lambda argv: {"rc": 0, "out": runs["config" if "config" in argv else "inspect" if "inspect" in argv else "ps"]},
+        "/opt/stack")
+    assert found == {}
+
+
+def test_anonymous_volumes_and_one_off_containers_are_not_the_services(stack):
+    config, containers = copy.deepcopy(stack)
+    db = container(containers, "db")
+    db["Mounts"].append({"Type": "volume", "Name": "0123456789abcdef" * 4, "Destination": "/var/log/x", "RW": True})
+    oneoff = copy.deepcopy(container(containers, "homepage"))
+    oneoff["Config"]["Labels"]["com.docker.compose.oneoff"] = "True"
+    containers.append(oneoff)
+    assert converged.compose_differences(config, containers) == {}
+    db["Mounts"].append({"Type": "volume", "Name": "itsupport_logs", "Destination": "/logs", "RW": True})
+    assert list(converged.compose_differences(config, containers)) == ["db"]
+
+
+def test_a_held_package_is_installed():
+    assert converged.package_differences({"docker-ce": "present"}, {"docker-ce": "hi "}) == []
+    assert converged.package_differences({"docker-ce": "absent"}, {"docker-ce": "rc "}) == []
