@@ -8,8 +8,9 @@ name: role_code
 short_description: The files that make up a role's code, with the project plugins it uses
 description:
   - Returns the role's directory, then each project plugin the role uses -
-    a module or lookup (plugins/modules, plugins/lookup) whose name appears
-    as a word in the role's files, a filter plugin file one of whose
+    a module, action or lookup (plugins/modules, plugins/action,
+    plugins/lookup) whose name appears as a word in the role's files, the
+    lookups such an action plugin or lookup loads by name, a filter plugin file one of whose
     filters the role applies (C(| name)), and the module_utils those
     modules import - then the project's requirements.txt, requirements.yml
     and ansible.cfg (the pinned Ansible, collections and settings).
@@ -75,11 +76,24 @@ def role_code(role):
     text = role_text(role)
     words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
     used = []
-    for kind in ("modules", "lookup"):
+    for kind in ("modules", "action", "lookup"):
         directory = os.path.join(plugins, kind)
         for name in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
             if name.endswith(".py") and name[:-3] in words:
                 used.append(os.path.join(directory, name))
+    # An action plugin or a lookup loads lookups by name (a quoted lookup
+    # name in its code): those are the role's code too, and whatever they
+    # load in turn.
+    pending = [u for u in used if os.sep + "modules" + os.sep not in u]
+    while pending:
+        with open(pending.pop(), encoding="utf-8") as f:
+            loaded = set(re.findall(r"[\"'](\w+)[\"']", f.read()))
+        for name in sorted(loaded):
+            path = os.path.join(plugins, "lookup", name + ".py")
+            if os.path.isfile(path) and path not in used:
+                used.append(path)
+                pending.append(path)
+    used = sorted(set(used), key=used.index)
     applied = set(re.findall(r"\|\s*([a-z_][a-z0-9_]*)", text))
     directory = os.path.join(plugins, "filter")
     for name in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:

@@ -50,11 +50,11 @@ def test_a_new_plugin_call_joins_the_code(role_code, tmp_path):
 
 
 def test_a_roles_inputs_are_its_argument_spec(role_inputs):
-    names = role_inputs(str(ROOT / "roles/app_stack"), ["app_stack_skip_when_converged", "app_stack_converged_record"])
+    names = role_inputs(str(ROOT / "roles/app_stack"), ["app_stack_pull"])
     assert "app_stack_db_image" in names and "app_stack_apps" in names
     # Its output facts are not in the spec, so no pattern has to leave them out.
     assert not {"app_stack_healthy", "app_stack_unhealthy_services", "app_stack_db_restored_from"} & set(names)
-    assert "app_stack_skip_when_converged" not in names
+    assert "app_stack_pull" not in names
 
 
 def test_an_exclusion_that_names_no_option_is_an_error(role_inputs):
