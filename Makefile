@@ -7,7 +7,6 @@ SHELL := /bin/bash
 export PROJECT_ROOT := $(CURDIR)
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
-export PYTHONPATH := $(CURDIR)/lab/testlib
 # The lab's moto stands in for AWS: the controller's AWS modules reach it
 # through the SDK's own setting, not a role variable (tests give their own
 # moto's port and URL to each run they start).
@@ -53,7 +52,7 @@ benchmark-backup: ## Time the database backups, restores and the Spot notice pat
 	@scripts/benchmark-backup.sh
 
 benchmark-recover: ## Time each recovery path of the dev host, RTO side by side (lab up; replaces the dev host)
-	@python scripts/benchmark_recover.py
+	@PYTHONPATH=lab/testlib python scripts/benchmark_recover.py
 
 benchmark-migrate: ## Time the RDS migration's dump, import and verification: fixture and 200 MB (lab up)
-	@python scripts/benchmark_migrate.py
+	@PYTHONPATH=lab/testlib python scripts/benchmark_migrate.py

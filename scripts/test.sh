@@ -172,14 +172,14 @@ if [[ $what == all ]]; then
   # directories) start together when pytest is done. Tried on 2026-12-02
   # and reverted: the same order without nice and the role scenarios one
   # after the other (43 minutes, the site scenario slowed by the rest).
-  stage "pytest tests/ (moto)" "${low[@]}" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 --ignore=tests/unit tests/
+  stage "pytest tests/integration (moto)" "${low[@]}" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 tests/integration
   for s in $(scenarios); do
     [[ $s == roles/* ]] && stage_start "molecule ${s}" molecule_scenario "$s" "${bg[@]}"
   done
   stage_finish_all
 fi
 if [[ $what == integration ]]; then
-  stage "pytest tests/ (moto)" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 --ignore=tests/unit tests/
+  stage "pytest tests/integration (moto)" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 tests/integration
 fi
 if [[ $what == molecule ]]; then
   for s in $(scenarios); do

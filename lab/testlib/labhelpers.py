@@ -4,14 +4,38 @@ They act on the lab's containers through Docker and on Molecule's inventory
 through ansible-playbook, so every scenario checks effects the same way.
 """
 
+import importlib.util
 import json
 import os
+import pathlib
 import re
 import subprocess
+import sys
 import tempfile
 import time
 
 import testinfra
+
+# The project's root (this file is lab/testlib/labhelpers.py). pytest finds
+# this module through pytest.ini's pythonpath: no test edits sys.path.
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def project_module(relpath):
+    """A project file (a filter plugin, a module, a script) imported by its
+    path under ROOT, once, without adding its directory to sys.path. Shared
+    code (plugins/module_utils) is imported as ansible.module_utils.<name>,
+    as Ansible imports it, so the modules that use it load too."""
+    if relpath.startswith("plugins/module_utils/"):
+        name = "ansible.module_utils." + pathlib.PurePath(relpath).stem
+    else:
+        name = "itsupport_file_" + re.sub(r"\W", "_", relpath)
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / relpath)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def lab_host(name):

@@ -1,4 +1,6 @@
-"""Shared fixtures for the controller-side suites (no containers needed)."""
+"""Shared fixtures of the integration suites: the project's playbooks and
+roles run on the controller against a moto server of their own (no
+containers), and the one refusal-batch fixture of the role suites."""
 
 import os
 import pathlib
@@ -8,7 +10,7 @@ import time
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def free_port():
@@ -73,3 +75,31 @@ def moto():
     server = Moto()
     yield server
     server.stop()
+
+
+# The role suites' bad inputs (tests/bad_inputs.yml), run the same way for
+# each role: a test module sets ROLE, CASES (labhelpers.bad_inputs), BASE (a
+# valid configuration, run as the control) and, if it needs them,
+# REFUSAL_OPTIONS (refusal_batch's keywords: check mode, an environment).
+
+def case_name(n):
+    return f"case_{n:02d}"
+
+
+def project_paths(extra_vars):
+    """Catalogue paths under tests/ are relative to the project root."""
+    return {k: str(ROOT / v) if isinstance(v, str) and v.startswith("tests/") else v for k, v in extra_vars.items()}
+
+
+@pytest.fixture(scope="module")
+def refusals(request, tmp_path_factory):
+    """Every case of the module's CASES and the control in ONE run of its
+    ROLE on the controller, a host per case (labhelpers.refusal_batch):
+    {n (the case's index in CASES) or "control": [(task, result), ...]}."""
+    from labhelpers import refusal_batch
+    mod = request.module
+    cases = {case_name(n): {**mod.BASE, **project_paths(p.values[0])} for n, p in enumerate(mod.CASES)}
+    ran = refusal_batch(tmp_path_factory.mktemp(f"{mod.ROLE}-refusals"), {**cases, "control": mod.BASE},
+                        [{"name": "Run the role", "ansible.builtin.include_role": {"name": mod.ROLE}}],
+                        project_group_vars=False, **getattr(mod, "REFUSAL_OPTIONS", {}))
+    return {**{n: ran[case_name(n)] for n in range(len(mod.CASES))}, "control": ran["control"]}

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from labhelpers import ROOT
 from test_provision import PREFIX, TAGS, instances, tags
 
 LOCK = "/itsupport/dev/provision-lock"

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT
+from labhelpers import ROOT
 
 
 def tracked_text_files():

@@ -7,8 +7,7 @@ import re
 import pytest
 import yaml
 
-from conftest import ROOT
-from labhelpers import refusal_batch, refusal_text
+from labhelpers import ROOT, refusal_batch, refusal_text
 
 ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "meta/argument_specs.yml").is_file())
 

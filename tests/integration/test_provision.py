@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from conftest import ROOT
+from labhelpers import ROOT
 
 PREFIX = "itsupport-dev"
 BUCKET = "itsupport-dev-db-backups"

@@ -4,15 +4,10 @@ ec2_spot_instance_info results, as AWS reports them for each state. moto
 models none of the Spot states (it never stops, relaunches or marks a
 request), so these rows are only testable this way."""
 
-import importlib.util
-import pathlib
-
 import pytest
+from labhelpers import project_module
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("recover", ROOT / "plugins/filter/recover.py")
-recover = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(recover)
+recover = project_module("plugins/filter/recover.py")
 
 NAME = "itsupport-dev-devhost"
 NOW = "2026-11-27T12:00:00+00:00"

@@ -3,19 +3,13 @@ definer rewrite (plugins/modules/sql_dump_check.py) on dumps shaped like
 mysqldump's, and the comparison filters (plugins/filter/migration.py) on
 answers shaped like community.mysql.mysql_query's."""
 
-import importlib.util
-import sys
 
 import pytest
 
-from conftest import ROOT
+from labhelpers import project_module
 
-sys.path.insert(0, str(ROOT / "plugins/filter"))
-import migration  # noqa: E402
-
-_spec = importlib.util.spec_from_file_location("sql_dump_check", ROOT / "plugins/modules/sql_dump_check.py")
-sql_dump_check = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(sql_dump_check)
+migration = project_module("plugins/filter/migration.py")
+sql_dump_check = project_module("plugins/modules/sql_dump_check.py")
 
 DUMP = b"""-- MySQL dump 10.13  Distrib 8.4.3, for Linux (aarch64)
 CREATE DATABASE /*!32312 IF NOT EXISTS*/ `helpdesk` /*!40100 DEFAULT CHARACTER SET utf8mb4 */;

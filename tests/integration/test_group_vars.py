@@ -9,7 +9,7 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import ROOT
+from labhelpers import ROOT
 
 PROBE = [{
     "name": "Probe",

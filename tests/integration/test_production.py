@@ -7,7 +7,7 @@ asked. moto answers the APIs only: no task runs, no load balancer serves
 import json
 
 import pytest
-from labhelpers import assert_refused_case, bad_inputs, refusal_batch
+from labhelpers import assert_refused_case, bad_inputs
 
 PREFIX = "itsupport-prod"
 APPS = {"council": 8080, "homepage": 8000}
@@ -338,25 +338,20 @@ BASE = {
 }
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    cases = {f"case_{n:02d}": {**BASE, **p.values[0]} for n, p in enumerate(CASES)}
-    # Nothing answers at the AWS endpoint: a call made before the checks would fail differently.
-    return refusal_batch(tmp_path_factory.mktemp("production-refusals"), {**cases, "control": BASE},
-                         [{"name": "Run the role", "ansible.builtin.include_role": {"name": "production"}}],
-                         project_group_vars=False, env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
+ROLE = "production"
+REFUSAL_OPTIONS = {"env": {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}}
 
 
 @pytest.mark.parametrize("n", range(len(CASES)), ids=[p.id for p in CASES])
-def test_bad_input_is_refused_before_any_call(batch, n):
+def test_bad_input_is_refused_before_any_call(refusals, n):
     _, message = CASES[n].values
-    assert_refused_case(batch[f"case_{n:02d}"], message, ("production : Check", "production : Validating arguments"))
+    assert_refused_case(refusals[n], message, ("production : Check", "production : Validating arguments"))
 
 
-def test_the_base_configuration_gets_past_the_checks_to_the_first_call(batch):
-    names = [task for task, _ in batch["control"]]
+def test_the_base_configuration_gets_past_the_checks_to_the_first_call(refusals):
+    names = [task for task, _ in refusals["control"]]
     assert names[-1] == "production : Find the VPC", names
-    assert batch["control"][-1][1]["status"] == "failed"
+    assert refusals["control"][-1][1]["status"] == "failed"
 
 
 # --- Teardown (last: it removes what the tests above read) -------------------

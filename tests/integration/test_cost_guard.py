@@ -5,21 +5,16 @@ model and waste findings, the Cost Explorer report from seeded results (with
 an Estimated row), the budget gate, and bad inputs refused before any call."""
 
 import json
-import sys
 import types
 import urllib.request
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
 import pytest
-from labhelpers import assert_refused_case, bad_inputs, refusal_batch
+from labhelpers import ROOT, assert_refused_case, bad_inputs, project_module
 
-from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "plugins/module_utils"))
-sys.path.insert(0, str(ROOT / "plugins/filter"))
-import itsupport_cost as cost  # noqa: E402
-from cost import cost_windows  # noqa: E402
+cost = project_module("plugins/module_utils/itsupport_cost.py")
+cost_windows = project_module("plugins/filter/cost.py").cost_windows
 
 PRICES = {k: (v, "table") for k, v in cost.TABLE["ap-northeast-2"].items()}
 # The dev environment as provisioned: the NAT (on-demand, its Elastic IP, an
@@ -91,14 +86,9 @@ def test_price_list_answers_and_the_spot_median_are_read():
 def test_price_list_queries_ask_for_the_product_priced():
     """The module's GetProducts request per price key (a stubbed client:
     the parameters it sends, the answer it reads)."""
-    import importlib.util
-
     import boto3
     from botocore.stub import Stubber
-    sys.modules.setdefault("ansible.module_utils.itsupport_cost", cost)
-    spec = importlib.util.spec_from_file_location("aws_cost_model", ROOT / "plugins/modules/aws_cost_model.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = project_module("plugins/modules/aws_cost_model.py")
     client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     answers = {"ondemand:t4g.micro": ("ec2-t4g-micro.json", "AmazonEC2", {
         "instanceType": "t4g.micro", "regionCode": "ap-northeast-2", "operatingSystem": "Linux", "tenancy": "Shared",
@@ -436,31 +426,25 @@ BASE = {"cost_guard_region": "ap-northeast-2", "cost_guard_tags": {"Project": "i
         "cost_guard_secret_key": "testing"}
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    cases = {f"case_{n:02d}": {**BASE, **p.values[0]} for n, p in enumerate(CASES)}
-    # Nothing answers at the AWS endpoint: a call made before the checks would fail differently.
-    return refusal_batch(tmp_path_factory.mktemp("cost-refusals"), {**cases, "control": BASE},
-                         [{"name": "Run the role", "ansible.builtin.include_role": {"name": "cost_guard"}}],
-                         project_group_vars=False, env=NO_AWS)
+ROLE = "cost_guard"
+REFUSAL_OPTIONS = {"env": NO_AWS}
 
 
 @pytest.mark.parametrize("n", range(len(CASES)), ids=[p.id for p in CASES])
-def test_bad_input_is_refused_before_any_call(batch, n):
+def test_bad_input_is_refused_before_any_call(refusals, n):
     _, message = CASES[n].values
-    assert_refused_case(batch[f"case_{n:02d}"], message, ("cost_guard : Check", "cost_guard : Validating arguments"))
+    assert_refused_case(refusals[n], message, ("cost_guard : Check", "cost_guard : Validating arguments"))
 
 
-def test_the_base_configuration_gets_past_the_checks_to_the_first_call(batch):
-    names = [task for task, _ in batch["control"]]
+def test_the_base_configuration_gets_past_the_checks_to_the_first_call(refusals):
+    names = [task for task, _ in refusals["control"]]
     assert names[-1] == "cost_guard : Read the account ID (the budget's topic ARN)", names
-    assert batch["control"][-1][1]["status"] == "failed"
+    assert refusals["control"][-1][1]["status"] == "failed"
 
 
 def test_docs_costs_md_is_the_models_output():
     """docs/costs.md is made by scripts/costs_doc.py from aws_infra's defaults
     and the price table, not typed by hand."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import costs_doc
+    costs_doc = project_module("scripts/costs_doc.py")
     assert (ROOT / "docs/costs.md").read_text() == costs_doc.render(), \
         "docs/costs.md differs from the model: run python3 scripts/costs_doc.py --write"

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT
+from labhelpers import ROOT
 from test_provision import instances
 
 DOCUMENTED = {"provision", "aws_backup", "aws_network", "aws_security_groups", "aws_nat", "aws_devhost",

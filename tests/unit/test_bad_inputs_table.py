@@ -1,15 +1,12 @@
 """The README's table of refused inputs is the catalogue the tests run
 (tests/bad_inputs.yml): it cannot drift from what is really refused."""
 
-import importlib.util
 
 import yaml
 
-from conftest import ROOT
+from labhelpers import ROOT, project_module
 
-spec = importlib.util.spec_from_file_location("bad_inputs_table", ROOT / "scripts/bad_inputs_table.py")
-table = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(table)
+table = project_module("scripts/bad_inputs_table.py")
 
 
 def test_readme_table_is_the_catalogue():
@@ -25,14 +22,14 @@ def test_every_case_names_a_suite_that_runs_it():
         assert case["vars"] and case["message"], case
     # Each suite is loaded by its test module, so no case is left unrun.
     runners = {
-        "provision": ROOT / "tests/test_provision_inputs.py",
-        "app_stack": ROOT / "tests/test_app_stack_inputs.py",
+        "provision": ROOT / "tests/integration/test_provision_inputs.py",
+        "app_stack": ROOT / "tests/integration/test_app_stack_inputs.py",
         "devhost": ROOT / "molecule/default/tests/test_stack.py",
         "nat_instance": ROOT / "roles/nat_instance/molecule/default/tests/test_nat.py",
         "docker": ROOT / "roles/docker/molecule/default/tests/test_docker.py",
-        "cost": ROOT / "tests/test_cost_guard.py",
+        "cost": ROOT / "tests/integration/test_cost_guard.py",
         "migrate": ROOT / "molecule/default/tests/test_migrate.py",
-        "production": ROOT / "tests/test_production.py",
+        "production": ROOT / "tests/integration/test_production.py",
     }
     assert set(runners) == set(table.WHERE)
     for suite, path in runners.items():
