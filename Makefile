@@ -33,7 +33,7 @@ unit: bootstrap ## Unit tests (tests/unit): seconds, no container, no moto serve
 integration: bootstrap ## pytest suites against moto servers of their own (no containers)
 	@scripts/test.sh integration
 
-molecule: images ## Every Molecule scenario (roles/*/molecule/*, molecule/*)
+molecule: images ## Every Molecule scenario (roles/*/*/molecule/*, molecule/*)
 	@scripts/test.sh molecule
 
 test: images ## Run every test: lint, unit, Molecule; ends with a pass/fail line

@@ -4,7 +4,7 @@
     python3 scripts/bad_inputs_table.py          print the table
     python3 scripts/bad_inputs_table.py --write  replace it in README.md
 
-tests/test_bad_inputs_table.py fails when README.md and the catalogue differ.
+tests/unit/test_bad_inputs_table.py fails when README.md and the catalogue differ.
 """
 
 import json

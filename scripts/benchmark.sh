@@ -27,7 +27,7 @@ mkdir -p "$bench"
 cat >"$bench/stock.cfg" <<CFG
 [defaults]
 inventory = $root/inventories/lab
-roles_path = $root/roles
+roles_path = $root/roles/aws:$root/roles/host
 filter_plugins = $root/plugins/filter
 library = $root/plugins/modules
 module_utils = $root/plugins/module_utils
@@ -94,9 +94,9 @@ printf '| project default + Mitogen (opt-in) | %s | %s | %s |\n' "$mitogen" "$mi
 secs() { local s=$SECONDS; "$@" >/dev/null 2>&1; echo $((SECONDS - s)); }
 healthy_count() { docker exec "$dev" sh -c "docker ps --filter health=healthy -q | wc -l" 2>/dev/null || echo 0; }
 
-(cd roles/docker && molecule create >/dev/null 2>&1)
-fresh=$(cd roles/docker && secs molecule converge)
-(cd roles/docker && molecule destroy >/dev/null 2>&1)
+(cd roles/host/docker && molecule create >/dev/null 2>&1)
+fresh=$(cd roles/host/docker && secs molecule converge)
+(cd roles/host/docker && molecule destroy >/dev/null 2>&1)
 
 docker restart "$dev" >/dev/null
 start=$SECONDS

@@ -125,7 +125,7 @@ account() { # account NAME N RC START [END]: add a finished stage's counts
 
 scenarios() { # role-dir:scenario pairs, roles first, then the site scenarios
   local d
-  for d in roles/*/molecule/*/ molecule/*/; do
+  for d in roles/*/*/molecule/*/ molecule/*/; do
     [ -f "$d/molecule.yml" ] || continue
     echo "${d%/}"
   done

@@ -350,7 +350,7 @@ def _run_with_case_report(workdir, inventory, playbook, check=False, env=None):
     report = pathlib.Path(workdir) / "report.json"
     cmd = ["ansible-playbook", "-i", str(inventory), str(playbook), "--forks", "8", *(["--check"] if check else [])]
     run_env = lab_env(dict(ANSIBLE_CONFIG=os.environ.get("ANSIBLE_CONFIG", str(root / "ansible.cfg")),
-                           ANSIBLE_ROLES_PATH=str(root / "roles"),
+                           ANSIBLE_ROLES_PATH=f"{root}/roles/aws:{root}/roles/host",
                            ANSIBLE_CALLBACK_PLUGINS=str(root / "lab/testlib/callback_plugins"),
                            ANSIBLE_CALLBACKS_ENABLED="case_report", CASE_REPORT_PATH=str(report),
                            ANSIBLE_NOCOLOR="1", **(env or {})))

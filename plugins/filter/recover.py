@@ -2,7 +2,7 @@
 
 One function reads what AWS reports about the dev host (its instances, found
 by Name tag or through its Spot request, and those Spot requests) and returns
-the one action to take. It is pure, so tests/test_recover_decision.py drives
+the one action to take. It is pure, so tests/unit/test_recover_decision.py drives
 every row of the table with recorded facts, without AWS.
 
 | found                                        | action    |

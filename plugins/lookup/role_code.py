@@ -17,7 +17,7 @@ description:
   - Meant as the terms of the C(tree_digest) lookup.
 options:
   _terms:
-    description: The role's directory (C(role_path)), inside the project's roles/.
+    description: The role's directory (C(role_path)), under the project's roles/.
     required: true
 """
 
@@ -71,7 +71,11 @@ def module_utils_of(path, utils_dir):
 
 def role_code(role):
     role = os.path.normpath(role)
-    project = os.path.dirname(os.path.dirname(role))
+    # The project: the nearest directory above the role with a plugins/
+    # (roles/aws/<role> and roles/host/<role> in this project).
+    project = os.path.dirname(role)
+    while not os.path.isdir(os.path.join(project, "plugins")) and os.path.dirname(project) != project:
+        project = os.path.dirname(project)
     plugins = os.path.join(project, "plugins")
     text = role_text(role)
     words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))

@@ -3,7 +3,7 @@
 aws_cost_report): prices, the monthly model, the waste findings, the Cost
 Explorer comparison and their Markdown and SVG renderings. No AWS calls
 here: the modules read AWS and hand plain data in, so every figure can be
-checked by hand in tests/test_cost_guard.py."""
+checked by hand in tests/integration/test_cost_guard.py."""
 
 from __future__ import annotations
 

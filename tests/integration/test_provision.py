@@ -447,7 +447,7 @@ RECOVER_HARNESS = """
 
 
 def recover_action(moto, tmp_path, plan, **extra):
-    """One of recover.yml's AWS actions (roles/recover/tasks/<action>.yml)
+    """One of recover.yml's AWS actions (roles/aws/recover/tasks/<action>.yml)
     on a plan the decision table would give for a Spot state moto cannot
     produce (held by EC2, relaunched untagged)."""
     tmp_path.mkdir(exist_ok=True)

@@ -9,30 +9,32 @@ import yaml
 
 from labhelpers import ROOT, refusal_batch, refusal_text
 
-ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "meta/argument_specs.yml").is_file())
+# roles/aws/<role> and roles/host/<role>, by name.
+ROLE_DIR = {p.parent.parent.name: p.parent.parent for p in (ROOT / "roles").glob("*/*/meta/argument_specs.yml")}
+ROLES = sorted(ROLE_DIR)
 
 
 def spec(role, entry="main"):
-    data = yaml.safe_load((ROOT / f"roles/{role}/meta/argument_specs.yml").read_text())
+    data = yaml.safe_load((ROLE_DIR[role] / "meta/argument_specs.yml").read_text())
     return data["argument_specs"][entry]["options"]
 
 
 def defaults(role):
-    path = ROOT / f"roles/{role}/defaults/main.yml"
+    path = ROLE_DIR[role] / "defaults/main.yml"
     return (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
 
 
 def readme_variables(role):
     """Variable names in the first column of the README's tables."""
     names = set()
-    for line in (ROOT / f"roles/{role}/README.md").read_text().splitlines():
+    for line in (ROLE_DIR[role] / "README.md").read_text().splitlines():
         if line.startswith("| `"):
             names.update(re.findall(r"`(\w+)`", line.split("|")[1]))
     return names
 
 
 def all_spec_options(role):
-    data = yaml.safe_load((ROOT / f"roles/{role}/meta/argument_specs.yml").read_text())
+    data = yaml.safe_load((ROLE_DIR[role] / "meta/argument_specs.yml").read_text())
     opts = {}
     for entry in data["argument_specs"].values():
         opts.update(entry["options"])
@@ -73,7 +75,7 @@ def test_readme_documents_every_variable(role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_readme_marks_required_variables(role):
-    text = (ROOT / f"roles/{role}/README.md").read_text()
+    text = (ROLE_DIR[role] / "README.md").read_text()
     for name, o in all_spec_options(role).items():
         if o.get("required"):
             rows = [line for line in text.splitlines() if line.startswith("| ") and f"`{name}`" in line.split("|")[1]]

@@ -52,16 +52,16 @@ def test_a_host_role_gives_data_and_three_identical_tasks(role):
     """The role's part of the mechanism is data: no per-role skip switch,
     record path or digest expression, and main.yml's compare, include and
     record tasks are the same in every host role."""
-    main = yaml.safe_load((ROOT / f"roles/{role}/tasks/main.yml").read_text())
+    main = yaml.safe_load((ROOT / f"roles/host/{role}/tasks/main.yml").read_text())
     uses = [t for t in main if "host_converged_state" in t]
     assert [t["host_converged_state"] for t in uses] == [None, {"state": "recorded"}]
     assert uses[0]["register"] == f"__{role}_converged"
     include = next(t for t in main if "ansible.builtin.include_tasks" in t)
     assert include["when"] == f"not __{role}_converged.skip"
     assert include["ansible.builtin.include_tasks"] == {"file": "converge.yml", "apply": {"tags": [role]}}
-    spec = yaml.safe_load((ROOT / f"roles/{role}/meta/argument_specs.yml").read_text())
+    spec = yaml.safe_load((ROOT / f"roles/host/{role}/meta/argument_specs.yml").read_text())
     options = spec["argument_specs"]["main"]["options"]
     assert not [name for name in options if "converged" in name]
-    data = yaml.safe_load((ROOT / f"roles/{role}/vars/main.yml").read_text())
+    data = yaml.safe_load((ROOT / f"roles/host/{role}/vars/main.yml").read_text())
     assert f"__{role}_converged_state" in data
     assert not [name for name in data if name.endswith(("_inputs", "_input_names", "_skip"))]

@@ -39,7 +39,7 @@ def tasks(node):
 
 
 def written(role):
-    for path in sorted((ROOT / "roles" / role / "tasks").glob("*.yml")):
+    for path in sorted((ROOT / "roles/host" / role / "tasks").glob("*.yml")):
         for task in tasks(yaml.safe_load(path.read_text())):
             for module, key in WRITERS.items():
                 if module in task and isinstance(task[module], dict) and task[module].get(key):
@@ -51,7 +51,7 @@ def written(role):
 
 
 def converged_state_text(role):
-    text = (ROOT / "roles" / role / "vars" / "main.yml").read_text()
+    text = (ROOT / "roles/host" / role / "vars" / "main.yml").read_text()
     start = text.index(f"__{role}_converged_state")
     return text[start:]
 

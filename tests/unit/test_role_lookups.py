@@ -23,8 +23,8 @@ def rel(paths):
 
 
 def test_a_roles_code_is_its_files_and_the_plugins_it_calls(role_code):
-    code = rel(role_code(str(ROOT / "roles/app_stack")))
-    assert code[0] == "roles/app_stack"
+    code = rel(role_code(str(ROOT / "roles/host/app_stack")))
+    assert code[0] == "roles/host/app_stack"
     assert {"plugins/modules/host_converged_state.py", "plugins/modules/compose_drift_info.py",
             "plugins/module_utils/itsupport_converged.py", "plugins/lookup/tree_digest.py"} <= set(code)
     # The cost plugins are not app_stack's code: editing them keeps its record.
@@ -50,7 +50,7 @@ def test_a_new_plugin_call_joins_the_code(role_code, tmp_path):
 
 
 def test_a_roles_inputs_are_its_argument_spec(role_inputs):
-    names = role_inputs(str(ROOT / "roles/app_stack"), ["app_stack_pull"])
+    names = role_inputs(str(ROOT / "roles/host/app_stack"), ["app_stack_pull"])
     assert "app_stack_db_image" in names and "app_stack_apps" in names
     # Its output facts are not in the spec, so no pattern has to leave them out.
     assert not {"app_stack_healthy", "app_stack_unhealthy_services", "app_stack_db_restored_from"} & set(names)
@@ -60,4 +60,4 @@ def test_a_roles_inputs_are_its_argument_spec(role_inputs):
 def test_an_exclusion_that_names_no_option_is_an_error(role_inputs):
     from ansible.errors import AnsibleLookupError
     with pytest.raises(AnsibleLookupError, match="app_stack_no_such_option"):
-        role_inputs(str(ROOT / "roles/app_stack"), ["app_stack_no_such_option"])
+        role_inputs(str(ROOT / "roles/host/app_stack"), ["app_stack_no_such_option"])
