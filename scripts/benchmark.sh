@@ -30,6 +30,7 @@ inventory = $root/inventories/lab
 roles_path = $root/roles/aws:$root/roles/host
 filter_plugins = $root/plugins/filter
 library = $root/plugins/modules
+action_plugins = $root/plugins/action
 module_utils = $root/plugins/module_utils
 lookup_plugins = $root/plugins/lookup
 CFG

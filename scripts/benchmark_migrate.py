@@ -54,7 +54,7 @@ def size_mb(database):
 
 
 def main():
-    os.environ["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.posix.profile_tasks"
+    os.environ["ANSIBLE_CALLBACKS_ENABLED"] = "typed_extra_vars,ansible.posix.profile_tasks"
     os.environ["PROFILE_TASKS_TASK_OUTPUT_LIMIT"] = "all"
     host = lab_host(DEVHOST)
     lab_migration_reset(host)

@@ -21,6 +21,18 @@ import testinfra
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
+def callback_plugin_paths(root):
+    """The callback paths of a test run: the project's own (as ansible.cfg
+    gives them) and the tests' (case_report)."""
+    return f"{root}/plugins/callback:{root}/lab/testlib/callback_plugins"
+
+
+def enabled_callbacks(*names):
+    """The callbacks of a test run: the project's (as ansible.cfg enables
+    them) and the given ones."""
+    return ",".join(("typed_extra_vars",) + names)
+
+
 def project_module(relpath):
     """A project file (a filter plugin, a module, a script) imported by its
     path under ROOT, once, without adding its directory to sys.path. Shared
@@ -164,8 +176,8 @@ def lab_ansible(tool, *args, control_dir=None, timeout=600, report=False):
     if report:
         fd, report_path = tempfile.mkstemp(prefix="case-report-", suffix=".json")
         os.close(fd)
-        env.update(CASE_REPORT_PATH=report_path, ANSIBLE_CALLBACKS_ENABLED="case_report",
-                   ANSIBLE_CALLBACK_PLUGINS=os.path.join(root, "lab/testlib/callback_plugins"))
+        env.update(CASE_REPORT_PATH=report_path, ANSIBLE_CALLBACKS_ENABLED=enabled_callbacks("case_report"),
+                   ANSIBLE_CALLBACK_PLUGINS=callback_plugin_paths(root))
     res = subprocess.run([tool, "-i", os.path.join(root, "inventories/lab"), *args], cwd=root, env=env,
                          capture_output=True, text=True, timeout=timeout)
     if report:
@@ -351,8 +363,8 @@ def _run_with_case_report(workdir, inventory, playbook, check=False, env=None):
     cmd = ["ansible-playbook", "-i", str(inventory), str(playbook), "--forks", "8", *(["--check"] if check else [])]
     run_env = lab_env(dict(ANSIBLE_CONFIG=os.environ.get("ANSIBLE_CONFIG", str(root / "ansible.cfg")),
                            ANSIBLE_ROLES_PATH=f"{root}/roles/aws:{root}/roles/host",
-                           ANSIBLE_CALLBACK_PLUGINS=str(root / "lab/testlib/callback_plugins"),
-                           ANSIBLE_CALLBACKS_ENABLED="case_report", CASE_REPORT_PATH=str(report),
+                           ANSIBLE_CALLBACK_PLUGINS=callback_plugin_paths(root),
+                           ANSIBLE_CALLBACKS_ENABLED=enabled_callbacks("case_report"), CASE_REPORT_PATH=str(report),
                            ANSIBLE_NOCOLOR="1", **(env or {})))
     run_env.pop("ANSIBLE_LOG_PATH", None)
     res = subprocess.run(cmd, cwd=workdir, env=run_env, capture_output=True, text=True)

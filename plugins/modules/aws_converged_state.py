@@ -5,8 +5,8 @@
 # compares a digest of (its inputs, its code, what AWS holds now) with the
 # digest it recorded at the end of its last complete run. Equal means the
 # last run's changes are all still in place and nothing asks for a new one:
-# the role skips its changing modules (about 20 module runs, 17 s a
-# no-change site.yml on the lab; docs/benchmarks.md).
+# the role skips its changing modules (about 20 module runs; what it
+# saves: docs/benchmarks.md).
 
 DOCUMENTATION = r"""
 module: aws_converged_state
