@@ -58,6 +58,11 @@ options:
         description: Filters that match the private route table; empty = the table associated with the private subnet.
         type: dict
         default: {}
+  key_names:
+    description: EC2 key pairs that must exist in the region; those that do not are returned in RV(missing_key_names).
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -77,6 +82,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+missing_key_names:
+  description: The O(key_names) that are not key pairs in the region.
+  returned: always
+  type: list
+  elements: str
 account_id:
   description: The AWS account the credentials belong to.
   returned: always
@@ -224,6 +234,14 @@ def network(client, net):
     return vpcs, subnets, route_tables
 
 
+def missing_key_names(client, names):
+    """The names that are not key pairs in the region."""
+    if not names:
+        return []
+    found = {k["KeyName"] for k in client.describe_key_pairs(Filters=[{"Name": "key-name", "Values": list(names)}])["KeyPairs"]}
+    return sorted(set(names) - found)
+
+
 def main():
     module = AnsibleAWSModule(
         argument_spec=dict(
@@ -235,6 +253,7 @@ def main():
                 owners=dict(type="list", elements="str", default=[]),
                 filters=dict(type="dict", default={}),
             )),
+            key_names=dict(type="list", elements="str", default=[], no_log=False),
             network=dict(type="dict", options=dict(
                 vpc_filters=dict(type="dict", required=True),
                 public_subnet_filters=dict(type="dict", required=True),
@@ -253,6 +272,7 @@ def main():
         if module.params["network"]:
             vpcs, subnets, route_tables = network(client, module.params["network"])
         account_id = module.client("sts").get_caller_identity()["Account"]
+        missing_keys = missing_key_names(client, module.params["key_names"])
         found, unknown = existing_types(client, names)
         result = {}
         for name, desc in found.items():
@@ -263,7 +283,7 @@ def main():
             }
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Could not read the AMI, the network, the instance types, their Spot prices or the account ID")
-    module.exit_json(changed=False, account_id=account_id, instance_types=result, unknown=sorted(unknown), images=found_images,
+    module.exit_json(changed=False, account_id=account_id, missing_key_names=missing_keys, instance_types=result, unknown=sorted(unknown), images=found_images,
                      vpcs=vpcs, subnets=subnets, route_tables=route_tables)
 
 

@@ -50,6 +50,8 @@ COUNTERS = {
 OTHER_COUNTERS = {
     "buckets": lambda moto: len(moto.client("s3").list_buckets()["Buckets"]),
     "IAM roles": lambda moto: len(moto.client("iam").list_roles()["Roles"]),
+    # The provisioning lock and the converge records.
+    "SSM parameters": lambda moto: sorted(p["Name"] for p in moto.client("ssm").describe_parameters()["Parameters"]),
 }
 
 
@@ -102,6 +104,17 @@ def test_provision_refuses_before_anything_is_created(moto, batch, stage):
     assert rc != 0, out
     assert message in " ".join(out.split()), out
     assert snapshot(moto) == before, "a resource was created before the input was refused"
+
+
+def test_a_refusal_by_a_roles_argument_spec_comes_before_the_lock(moto):
+    """aws_backup's main argument spec is checked in its preflight, before
+    the provisioning lock: typed as an admin would type it (-e key=value),
+    the refused value leaves no lock and nothing created."""
+    before = snapshot(moto)
+    rc, out, _ = moto.playbook("playbooks/provision.yml", "-e", "aws_backup_retention_days=14.5")
+    assert rc != 0, out
+    assert "aws_backup_retention_days" in out and "Take the provisioning lock" not in out, out
+    assert snapshot(moto) == before
 
 
 def test_provision_accepts_the_overrides_in_check_mode(moto):

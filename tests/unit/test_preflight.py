@@ -68,3 +68,11 @@ def test_a_network_that_is_not_there_is_found_empty(ec2, preflight, run_module):
     res = run_module(preflight, instance_types=["t4g.micro"], network=NETWORK, region=REGION)
     assert not res.get("failed"), res
     assert res["vpcs"] == [] and res["route_tables"] == []
+
+
+def test_a_key_pair_that_is_not_in_the_region_is_named(ec2, preflight, run_module):
+    ec2.create_key_pair(KeyName="itsupport-admin")
+    res = run_module(preflight, instance_types=["t4g.micro"], key_names=["itsupport-admin", "alices-laptop"],
+                     region=REGION)
+    assert not res.get("failed"), res
+    assert res["missing_key_names"] == ["alices-laptop"]
