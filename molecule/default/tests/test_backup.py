@@ -245,3 +245,28 @@ def test_bad_input_is_refused_before_any_change(host):
         assert message in " ".join(res.output.split()), res.output
         assert res.recap[HOST]["changed"] == 0, res.output
     assert host.file(timer).sha256sum == digest
+
+
+def test_the_backup_login_takes_the_nastiest_password_the_stack_accepts(host):
+    """client.cnf as the role writes it (its template, on the dev host) for
+    a password with a backslash, a double quote, a hash, a semicolon, shell
+    syntax, a backquote, an equals sign and a non-ASCII letter (the stack
+    refuses only a single quote and a line break): MySQL reads the login
+    from it as mysqldump does in the backup."""
+    password = 'pa\\ss"wo#rd; $(id) `=é'
+    root_pw = "lab-only-root-pw"
+    as_root = "docker exec -i -e MYSQL_PWD=%s itsupport-db-1 mysql -uroot -e %s"
+    created = host.run(as_root, root_pw, "CREATE USER 'nasty'@'%' IDENTIFIED BY '{}'".format(password.replace("\\", "\\\\")))
+    assert created.rc == 0, created.stderr
+    try:
+        template = os.path.join(os.environ["PROJECT_ROOT"], "roles/host/db_backup/templates/client.cnf.j2")
+        res = lab_ansible("ansible", "devhost", "--become", "-m", "ansible.builtin.template",
+                          "-a", f"src={template} dest=/root/nasty.cnf mode=0600",
+                          "-e", json.dumps({"db_backup_db_root_password": password}))
+        assert res.returncode == 0, res.output
+        login = host.run("docker exec -i itsupport-db-1 mysql --defaults-extra-file=/dev/stdin -unasty -N -B "
+                         "-e 'SELECT CURRENT_USER()' < /root/nasty.cnf")
+        assert login.rc == 0 and login.stdout.strip() == "nasty@%", login.stderr
+    finally:
+        host.run("rm -f /root/nasty.cnf")
+        host.run(as_root, root_pw, "DROP USER IF EXISTS 'nasty'@'%'")
