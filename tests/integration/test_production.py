@@ -320,7 +320,7 @@ def test_a_cpu_change_makes_a_new_revision_the_service_uses_and_the_other_settin
 CASES = bad_inputs("production")
 BASE = {
     "production_environment": "prod", "production_region": "ap-northeast-2", "production_tags": TAGS,
-    "production_name_prefix": PREFIX,
+    "production_name_prefix": PREFIX, "production_other_environments": ["dev"],
     "production_access_key": "testing",
     "production_secret_key": "testing",
     "production_vpc_filters": {"tag:Name": "itsupport-vpc"},
@@ -362,6 +362,40 @@ def test_teardown_refuses_without_the_environments_name(moto, runs):
     assert rc != 0
     assert "does not repeat production_environment ('prod'): nothing was removed" in out
     assert state(moto) == before
+
+
+def test_production_refuses_to_adopt_the_dev_database_before_any_change(moto, runs):
+    """production_db_identifier pointing at the dev environment's database
+    (not tagged as production's): refused before any change, the dev
+    database untouched."""
+    rds = moto.client("rds")
+    dev = rds.describe_db_instances(DBInstanceIdentifier="itsupport-dev-db")["DBInstances"][0]
+    before = state(moto)
+    rc, out, recap = play(moto, extra_vars={"production_db_identifier": "itsupport-dev-db"})
+    assert rc != 0, out
+    assert "the database itsupport-dev-db" in out and "not production prod's own" in " ".join(out.split()), out
+    assert recap["localhost"]["changed"] == 0, out
+    assert state(moto) == before
+    after = rds.describe_db_instances(DBInstanceIdentifier="itsupport-dev-db")["DBInstances"][0]
+    assert (after["EngineVersion"], after["VpcSecurityGroups"]) == (dev["EngineVersion"], dev["VpcSecurityGroups"])
+
+
+def test_teardown_with_a_taken_snapshot_name_refuses_before_removing_anything(moto, runs):
+    """The final snapshot's name already taken: the teardown refuses before
+    its first deletion (it used to remove the services, the load balancer,
+    the cluster, the secrets and the role first)."""
+    rds = moto.client("rds")
+    rds.create_db_snapshot(DBInstanceIdentifier=f"{PREFIX}-db", DBSnapshotIdentifier="taken-name")
+    try:
+        before = state(moto)
+        rc, out, recap = play(moto, playbook="playbooks/production_teardown.yml",
+                              extra_vars={"production_teardown_confirm": "prod", "production_db_final_snapshot": "taken-name"})
+        assert rc != 0, out
+        assert "A snapshot named taken-name exists already" in " ".join(out.split()), out
+        assert recap["localhost"]["changed"] == 0, out
+        assert state(moto) == before
+    finally:
+        rds.delete_db_snapshot(DBSnapshotIdentifier="taken-name")
 
 
 def test_teardown_removes_production_and_keeps_a_final_snapshot(moto, runs):

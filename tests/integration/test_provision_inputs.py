@@ -28,6 +28,7 @@ OVERRIDES = {
     "x86_64 AMI and types": {"aws_infra_ami_name_pattern": "debian-13-amd64-*",
                              "aws_infra_nat_instance_type": "t3.micro",
                              "aws_infra_devhost_instance_type": "t3.medium"},
+    "accepted exposure": {"devhost_app_cidrs": ["10.20.0.0/16"], "aws_infra_accept_exposure": ["10.20.0.0/16"]},
     "low spot price": {"aws_infra_devhost_spot_max_price": "0.000001", "aws_infra_allow_low_spot_max_price": True},
 }
 CONTROLS = {"control_lab": {}, **{"control_" + name.replace(" ", "_"): v for name, v in OVERRIDES.items()}}
