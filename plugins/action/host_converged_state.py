@@ -84,7 +84,7 @@ class ActionModule(ActionBase):
 
         if state == "checked":
             fingerprint = lookup_loader.get("role_fingerprint", loader=self._loader, templar=self._templar)
-            args["inputs"] = fingerprint.run([path], variables=task_vars, extra=extra, host_facts=True)[0]
+            args["inputs"] = fingerprint.run([path], variables=task_vars, extra=extra)[0]
             args["show"] = boolean(self._task.args.get("show", False), strict=False)
             result.update(self._execute_module("host_converged_state", module_args=args, task_vars=task_vars))
             result["role"] = name
