@@ -8,9 +8,11 @@
 # checks that "60" could be an int) and then crashes the first comparison
 # with 60. Written once, here: before the first play, every extra var whose
 # type the project declares (a role's meta/argument_specs.yml, or the few
-# project-level switches below) and that came as a string is converted with
-# Ansible's own type checks. A value that does not convert is left as it
-# came, so the role's argument spec refuses it, naming the variable.
+# project-level inputs below) and that came as a string is converted with
+# Ansible's own type checks; a list typed as text (comma-separated) becomes a
+# list, not a string a loop would walk character by character. A value that
+# does not convert is left as it came, so the role's argument spec refuses
+# it, naming the variable.
 
 DOCUMENTATION = r"""
 name: typed_extra_vars
@@ -18,7 +20,8 @@ type: aggregate
 short_description: Give -e key=value numbers and booleans the type the project declares
 description:
   - Before the first play, converts each extra var given as a string whose
-    declared type is C(int), C(float) or C(bool) (any entry point of any
+    declared type is C(int), C(float), C(bool) or a list (comma-separated) of
+    those or of strings (any entry point of any
     role's C(meta/argument_specs.yml) under the project's C(roles/), or a
     project-level switch such as C(full_run)), using Ansible's own type checks.
   - A value that does not convert is left unchanged for the argument spec to refuse.
@@ -39,12 +42,27 @@ PROJECT_TYPES = {
     "ssh_port": "int",
     "migrate_overwrite": "bool",
     "migrate_skip_final_snapshot": "bool",
+    "admin_cidrs": ("list", "str"),
+    "devhost_app_cidrs": ("list", "str"),
+    "vpc_private_subnet_cidrs": ("list", "str"),
+    "devhost_app_ports": ("list", "int"),
 }
-CHECKS = {"int": check_type_int, "float": check_type_float, "bool": check_type_bool}
+CHECKS = {"int": check_type_int, "float": check_type_float, "bool": check_type_bool, "str": str}
+
+
+def check_type_list_of(elements):
+    """A comma-separated string (as Ansible's own argument spec reads a list
+    given as text) to a list of elements of the given type."""
+    def check(value):
+        if value.startswith(("[", "{")):
+            raise ValueError("not a plain list")
+        return [CHECKS[elements](item.strip()) for item in value.split(",") if item.strip()]
+    return check
 
 
 def declared_types(project):
-    """{variable: type} for every int, float or bool option of every role's
+    """{variable: type} for every int, float or bool option (a type name) and
+    every list of str, int, float or bool (("list", elements)) of every role's
     argument spec under project/roles, plus PROJECT_TYPES."""
     types = dict(PROJECT_TYPES)
     for path in sorted(glob.glob(os.path.join(project, "roles", "**", "meta", "argument_specs.yml"), recursive=True)):
@@ -52,21 +70,26 @@ def declared_types(project):
             specs = (yaml.safe_load(f) or {}).get("argument_specs") or {}
         for entry in specs.values():
             for name, option in ((entry or {}).get("options") or {}).items():
-                if option.get("type") in CHECKS:
+                if option.get("type") in ("int", "float", "bool"):
                     types[name] = option["type"]
+                elif option.get("type") == "list" and option.get("elements", "str") in CHECKS:
+                    types[name] = ("list", option.get("elements", "str"))
     return types
 
 
 def convert(extra_vars, types):
     """Convert, in place, the string values of extra_vars whose declared type
-    is int, float or bool; returns {name: new value} of what changed."""
+    is int, float, bool or a list of those or of strings (comma-separated,
+    as `-e admin_cidrs=10.0.0.0/24,10.1.0.0/24`); returns {name: new value}
+    of what changed."""
     changed = {}
     for name, kind in types.items():
         value = extra_vars.get(name)
         if not isinstance(value, str):
             continue
+        check = check_type_list_of(kind[1]) if isinstance(kind, tuple) else CHECKS[kind]
         try:
-            changed[name] = CHECKS[kind](str(value).strip())
+            changed[name] = check(str(value).strip())
         except (TypeError, ValueError):
             continue
         extra_vars[name] = changed[name]

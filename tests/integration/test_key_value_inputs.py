@@ -14,7 +14,8 @@ def run(moto, playbook, *assignments):
 
 
 @pytest.mark.parametrize("playbook,assignments", [
-    ("playbooks/provision.yml", ["aws_infra_devhost_root_volume_size=40", "aws_infra_lock_wait=30"]),
+    ("playbooks/provision.yml", ["aws_infra_devhost_root_volume_size=40", "aws_infra_lock_wait=30",
+                                 "admin_cidrs=10.20.1.0/24,198.51.100.7/32", "devhost_app_ports=8080,8000"]),
     ("playbooks/production.yml", ["production_db_backup_retention_days=14", "production_db_multi_az=true"]),
 ])
 def test_numbers_and_booleans_given_as_key_value_run(moto, playbook, assignments):

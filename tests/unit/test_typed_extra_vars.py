@@ -71,3 +71,26 @@ def test_what_does_not_convert_is_left_for_the_spec_to_refuse(typed):
     extra = {"aws_backup_retention_days": "14.5", "full_run": "maybe", "not_declared": "5"}
     assert typed.convert(extra, typed.declared_types(str(ROOT))) == {}
     assert extra == {"aws_backup_retention_days": "14.5", "full_run": "maybe", "not_declared": "5"}
+
+
+LISTS = sorted((role, name, option) for role, specs in SPECS.items() for spec in specs.values()
+               for name, option in (spec.get("options") or {}).items()
+               if option.get("type") == "list" and option.get("elements", "str") in ("str", "int", "float", "bool")
+               and option.get("default"))
+
+
+@pytest.mark.parametrize("role,name,option", LISTS, ids=[f"{t[0]}.{t[1]}" for t in LISTS])
+def test_a_list_typed_as_comma_separated_text_becomes_the_list(typed, role, name, option):
+    """`-e name=a,b` is a list, as Ansible's argument spec reads it, never a
+    string that a loop would walk character by character."""
+    extra = {name: ",".join(key_value(v) for v in option["default"])}
+    typed.convert(extra, typed.declared_types(str(ROOT)))
+    assert extra[name] == option["default"]
+
+
+def test_the_projects_own_lists_typed_on_the_command_line(typed):
+    extra = {"admin_cidrs": "203.0.113.10/32", "devhost_app_ports": "8080,8000", "devhost_app_cidrs": '["10.0.0.0/24"]'}
+    typed.convert(extra, typed.declared_types(str(ROOT)))
+    assert extra["admin_cidrs"] == ["203.0.113.10/32"] and extra["devhost_app_ports"] == [8080, 8000]
+    # Text that is not a plain list is left for the checks to refuse.
+    assert extra["devhost_app_cidrs"] == '["10.0.0.0/24"]'
