@@ -224,6 +224,33 @@ def test_restore_db_puts_back_a_chosen_backup_only_when_confirmed(host, s3):
     rows = members(host)
     assert kept in rows and later not in rows
     assert healthy(host)
+    # The safety backup taken first holds what the restore replaced.
+    safety = latest(s3)
+    assert safety != key
+    body = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=safety)["Body"].read()).decode(errors="replace")
+    assert later in body
+
+
+def test_restore_db_refuses_a_backup_without_a_configured_database_before_any_change(host, s3):
+    """A backup that lacks a database the restore would drop (here one
+    holding another database only) is refused before the safety backup,
+    before the apps stop, before anything is dropped."""
+    key = f"{PREFIX}/20000101T000000Z.sql.gz"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(
+        b"-- MySQL dump 10.13\nCREATE DATABASE /*!32312 IF NOT EXISTS*/ `unrelated`;\n"
+        b"-- Dump completed on 2000-01-01  0:00:00\n"))
+    try:
+        row = add_member(host)
+        before = dumps(s3)
+        res = lab_ansible("ansible-playbook", "playbooks/restore_db.yml", "-e", f"backup={key}",
+                          "-e", f"restore_db_confirm={HOST}")
+        assert res.returncode != 0, res.output
+        assert "holds no" in res.output and "nothing was changed" in res.output, res.output
+        assert res.recap[HOST]["changed"] == 0, res.output
+        assert row in members(host) and healthy(host)
+        assert dumps(s3) == before
+    finally:
+        s3.delete_object(Bucket=BUCKET, Key=key)
 
 
 def test_bad_input_is_refused_before_any_change(host):
