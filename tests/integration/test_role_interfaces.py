@@ -88,7 +88,7 @@ REQUIRED_SAMPLES = {
                    "cost_guard_name_prefix": "itsupport-dev"},
     "aws_backup": {"aws_backup_bucket": "itsupport-dev-db-backups"},
     "db_backup": {"db_backup_bucket": "itsupport-dev-db-backups", "db_backup_databases": ["council"],
-                  "db_backup_db_root_password": "pw"},
+                  "db_backup_db_root_password": "pw", "db_backup_alerts_topic": "itsupport-dev-alerts"},
     "aws_infra": {"aws_infra_admin_cidrs": ["203.0.113.10/32"], "aws_infra_key_name": "itsupport-admin"},
     "recover": {"recover_devhost_name": "itsupport-dev-devhost", "recover_nat_name": "itsupport-dev-nat"},
     "nat_instance": {"nat_instance_private_cidrs": ["10.20.2.0/24"]},

@@ -67,7 +67,56 @@ def inline_policies():
     return out
 
 
-POLICIES = [(f, c, p) for f, c, p in rendered_templates()] + [(f, "inline", p) for f, p in inline_policies()]
+BACKUP_VARS = {
+    "aws_backup_bucket": "itsupport-dev-db-backups-123456789012", "aws_backup_prefix": "mysql",
+    "aws_backup_region": "ap-northeast-2", "aws_backup_instance_profile": "itsupport-dev-devhost",
+    "aws_backup_deny_insecure_transport": True, "aws_backup_write_once_bucket_policy": True,
+    "aws_backup_alerts_topic": "itsupport-dev-alerts", "__aws_backup_caller": {"account": ACCOUNT},
+}
+
+
+def backup_policies():
+    """aws_backup's bucket and host policies, templated in vars/main.yml:
+    rendered as the role renders them."""
+    def trusted(node):  # as Ansible trusts a role's own vars file
+        if isinstance(node, str):
+            return trust_as_template(node)
+        if isinstance(node, dict):
+            return {k: trusted(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [trusted(v) for v in node]
+        return node
+    text = (ROOT / "roles/aws/aws_backup/vars/main.yml").read_text()
+    templar = Templar(loader=DataLoader(), variables={**BACKUP_VARS, **trusted(yaml.safe_load(text))})
+    return {name: templar.template(trust_as_template("{{ %s }}" % name))
+            for name in ("__aws_backup_bucket_policy", "__aws_backup_host_policy")}
+
+
+POLICIES = ([(f, c, p) for f, c, p in rendered_templates()] + [(f, "inline", p) for f, p in inline_policies()]
+            + [("roles/aws/aws_backup/vars/main.yml", name, p) for name, p in backup_policies().items()])
+
+
+def test_the_dev_host_adds_dumps_and_cannot_replace_or_delete_one():
+    """A compromised dev host cannot destroy the backup history: a dump is
+    written only with If-None-Match (S3 refuses a key that exists), only
+    `latest` may be overwritten, and nothing may be deleted; the bucket
+    says the same for the host's role."""
+    host = backup_policies()["__aws_backup_host_policy"]["Statement"]
+    actions = {a for s in host if s["Effect"] == "Allow"
+               for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert actions == {"s3:PutObject", "s3:GetObject", "s3:ListBucket", "sns:Publish"}, actions
+    puts = {s["Resource"]: s.get("Condition") for s in host if s["Action"] == "s3:PutObject"}
+    assert puts == {
+        "arn:aws:s3:::itsupport-dev-db-backups-123456789012/mysql/*.sql.gz": {"Null": {"s3:if-none-match": "false"}},
+        "arn:aws:s3:::itsupport-dev-db-backups-123456789012/mysql/latest": None}, puts
+    publish = next(s for s in host if s["Action"] == "sns:Publish")
+    assert publish["Resource"] == f"arn:aws:sns:ap-northeast-2:{ACCOUNT}:itsupport-dev-alerts"
+    bucket = {s["Sid"]: s for s in backup_policies()["__aws_backup_bucket_policy"]["Statement"]}
+    once = bucket["DevHostWritesEachDumpOnce"]
+    assert once["Effect"] == "Deny" and once["Action"] == "s3:PutObject"
+    assert once["Condition"] == {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/itsupport-dev-devhost"},
+                                 "Null": {"s3:if-none-match": "true"}}
+    assert "DenyInsecureTransport" in bucket
 
 
 def test_every_policy_the_project_writes_is_read():

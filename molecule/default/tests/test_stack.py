@@ -191,10 +191,10 @@ def test_a_crash_looping_database_fails_the_run_with_its_last_log_lines(host):
     host.run_expect([0], f"printf %%s %s > {override}",
                     "services:\n  db:\n    command: [--no-such-option-itsupport]\n")
     try:
-        res = converge_stack("-e", "app_stack_wait_timeout=60")
+        res = converge_stack("-e", "app_stack_wait_timeout=25")
         out = " ".join(res.output.split())
         assert res.returncode != 0, res.output
-        assert "The stack did not become healthy within app_stack_wait_timeout (60 s)" in out, res.output
+        assert "The stack did not become healthy within app_stack_wait_timeout (25 s)" in out, res.output
         assert "itsupport-db-1" in out and "last log lines" in out, res.output
         assert "no-such-option-itsupport" in out.split("last log lines", 1)[1], res.output
     finally:
