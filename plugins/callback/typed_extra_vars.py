@@ -42,6 +42,7 @@ PROJECT_TYPES = {
     "ssh_port": "int",
     "migrate_overwrite": "bool",
     "migrate_skip_final_snapshot": "bool",
+    "teardown_final_backup": "bool",
     "admin_cidrs": ("list", "str"),
     "devhost_app_cidrs": ("list", "str"),
     "vpc_private_subnet_cidrs": ("list", "str"),

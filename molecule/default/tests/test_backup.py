@@ -37,6 +37,34 @@ def s3():
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
+@pytest.fixture(scope="module")
+def alerts():
+    """A queue subscribed to the project's alerts topic, as an admin's
+    e-mail would be: alerts() returns the messages that reached it since
+    the last call, as {subject, message}."""
+    kw = dict(region_name="ap-northeast-2", endpoint_url=MOTO, aws_access_key_id="testing",
+              aws_secret_access_key="testing")
+    sns, sqs = boto3.client("sns", **kw), boto3.client("sqs", **kw)
+    topic = next(t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":itsupport-dev-alerts"))
+    url = sqs.create_queue(QueueName="itsupport-test-alerts")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)["SubscriptionArn"]
+
+    def received():
+        out = []
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+            if not got:
+                return out
+            for m in got:
+                body = json.loads(m["Body"])
+                out.append({"subject": body.get("Subject", ""), "message": body["Message"]})
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    yield received
+    sns.unsubscribe(SubscriptionArn=sub)
+    sqs.delete_queue(QueueUrl=url)
+
+
 def sql(host, statement):
     return host.run("docker run --rm --network itsupport_stack %s mysql -h db -u homepage -p%s -N -B homepage -e %s",
                     os.environ["LAB_IMAGE_MYSQL_STANDIN"], HOMEPAGE_PW, statement)
@@ -146,12 +174,15 @@ def test_a_failed_upload_fails_the_unit_and_keeps_latest(host, s3):
     assert_nothing_stored_and_the_next_run_works(host, s3, before_latest, before_dumps)
 
 
-def test_a_full_disk_fails_the_unit_leaves_no_partial_file_and_keeps_latest(host, s3):
+def test_a_full_disk_fails_the_unit_alerts_the_admins_leaves_no_partial_file_and_keeps_latest(host, s3, alerts):
     """The local copy's directory on a file system with no room left (a
     1 MB tmpfs over it, filled): the unit fails with the reason in its
-    journal, nothing half-written stays on the disk or reaches S3."""
+    journal, the failure and that reason reach the alerts topic (seen
+    in moto, by a queue subscribed to it), nothing half-written stays on
+    the disk or reaches S3."""
     local = "/var/backups/itsupport-db"
     before_latest, before_dumps = latest(s3), dumps(s3)
+    alerts()  # whatever came before
     host.run_expect([0], f"mount -t tmpfs -o size=1m itsupport-full {local}")
     try:
         host.run(f"dd if=/dev/zero of={local}/filler bs=64k")
@@ -159,9 +190,58 @@ def test_a_full_disk_fails_the_unit_leaves_no_partial_file_and_keeps_latest(host
         journal = failed_backup_journal(host)
         assert "No space left on device" in journal, journal
         assert host.check_output(f"ls -A {local}").split() == ["filler"], "a partial dump stayed on the disk"
+        got = []
+        wait_for(lambda: got.extend(alerts()) or got, timeout=60, what="the failure on the alerts topic")
+        assert got[0]["subject"] == f"{HOST}: itsupport-db-backup.service failed", got
+        assert "No space left on device" in got[0]["message"], got
     finally:
         host.run(f"umount {local}")
     assert_nothing_stored_and_the_next_run_works(host, s3, before_latest, before_dumps)
+    assert alerts() == [], "a backup that worked sent an alert"
+
+
+def test_a_stale_newest_backup_alerts_the_admins(host, s3, alerts):
+    """The hourly age check passes while the newest backup is younger than
+    twice the schedule's interval (2 x 15 min), and fails, reaching the
+    alerts topic, once `latest` names an older one."""
+    age = "itsupport-db-backup-age.service"
+    assert host.service("itsupport-db-backup-age.timer").is_enabled
+    assert host.service("itsupport-db-backup-age.timer").is_running
+    alerts()
+    assert run_backup(host).rc == 0
+    assert host.run(f"systemctl start {age}").rc == 0
+    assert alerts() == []
+    before = latest(s3)
+    old = f"{PREFIX}/20261101T000000Z.sql.gz"
+    # No scheduled backup moves `latest` meanwhile.
+    host.run_expect([0], "systemctl stop itsupport-db-backup.timer")
+    s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/latest", Body=old.encode())
+    try:
+        assert host.run(f"systemctl start {age}").rc != 0
+        got = []
+        wait_for(lambda: got.extend(alerts()) or got, timeout=60, what="the stale backup on the alerts topic")
+        assert got[0]["subject"] == f"{HOST}: {age} failed", got
+        assert old in got[0]["message"] and "more than twice the schedule's interval" in got[0]["message"], got
+    finally:
+        s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/latest", Body=before.encode())
+        host.run(f"systemctl reset-failed {age}; systemctl start itsupport-db-backup.timer")
+
+
+def test_the_host_cannot_write_over_a_dump(host, s3):
+    """The script writes each dump with If-None-Match: *: the same key again,
+    from the host with its instance role, is refused (412) and the dump
+    stays as it was (the policies that require it: tests/unit)."""
+    key = latest(s3)
+    before = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    res = host.run("python3 -c %s %s", (
+        "import sys, types\n"
+        "m = types.ModuleType('backup')\n"
+        "exec(open('/usr/local/sbin/itsupport-db-backup').read(), m.__dict__)\n"
+        "open('/tmp/overwrite', 'wb').write(b'not a dump')\n"
+        "m.put_new(m.s3_client(m.config()), m.config()['bucket'], sys.argv[1], '/tmp/overwrite', 'text/plain')\n"),
+        key)
+    assert res.rc != 0 and "PreconditionFailed" in res.stderr, res.stderr
+    assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == before
 
 
 def test_containers_on_the_host_cannot_read_the_role_credentials(host):
