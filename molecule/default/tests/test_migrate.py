@@ -82,12 +82,26 @@ def kept_objects():
     return sorted(o["Key"] for o in objs)
 
 
+def rds_state():
+    """The old RDS instance and every snapshot, as moto holds them."""
+    rds = moto_client("rds")
+    instance = lab_rds_instance() or {}
+    return ({k: instance.get(k) for k in ("DBInstanceStatus", "DeletionProtection", "EngineVersion",
+                                          "DBInstanceClass", "BackupRetentionPeriod", "VpcSecurityGroups")},
+            sorted(s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots()["DBSnapshots"]))
+
+
+RDS_BEFORE = []
+
+
 def assert_nothing_changed(host):
-    """What every failed run must leave: the target empty, RDS there and
-    protected, nothing kept in S3, no login or dump left on the host."""
+    """What every failed run must leave: the target empty, RDS as it was
+    before the first run of this file (moto's state compared), nothing kept
+    in S3, no login or dump left on the host."""
     assert target_objects(host) == 0, "the target database was changed"
     instance = lab_rds_instance()
     assert instance and instance["DeletionProtection"], "RDS was changed"
+    assert rds_state() == RDS_BEFORE[0], "RDS was changed"
     assert kept_objects() == []
     assert not host.file("/root/.itsupport-migrate").exists, "the option files were left on the host"
     leftover = host.run("ls -A /var/backups/itsupport-migrate").stdout.split()
@@ -99,6 +113,7 @@ def host():
     """The lab as lab/up.yml leaves it (labhelpers.lab_migration_reset)."""
     h = lab_host(HOST)
     lab_migration_reset(h)
+    RDS_BEFORE[:] = [rds_state()]
     return h
 
 
