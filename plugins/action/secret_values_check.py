@@ -1,0 +1,101 @@
+# The project's own action plugin: a secret that Ansible would read as a
+# template is refused before anything uses it, naming the variable and the
+# file (or -e) it came from, never its value.
+#
+# A password such as 'pa{#ss' or 'a{{b' in a vars file (or given as JSON
+# with -e) is a template to Ansible: the first task that uses it fails with
+# a Jinja syntax error whose message quotes the file's line, password and
+# all, even under no_log. This check runs first in every play that uses
+# secrets (tags: always). It reads the variables as they were loaded, before
+# any templating: what an action plugin receives. Checked: every vault_*
+# variable, every option a role's argument spec marks no_log, and every
+# value under a key that names a password, secret or key, anywhere in the
+# variables. A value written with !unsafe is not a template and passes
+# (used literally), as does a whole-value reference such as
+# "{{ vault_app_stack_db_root_password }}" (the documented wiring: the
+# referenced vault_* variable is checked itself).
+
+import glob
+import os
+import re
+
+import yaml
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+from ansible.template import is_trusted_as_template
+
+try:  # where the value came from: "path:line:column", or the -e option
+    from ansible._internal._datatag._tags import Origin
+except ImportError:  # pragma: no cover - another ansible-core
+    Origin = None
+
+MARKERS = ("{{", "{%", "{#")
+# One expression and nothing around it: wiring, not a secret's text.
+REFERENCE = re.compile(r"^\{\{[^{}#%]*\}\}$")
+SECRET_KEY = re.compile(r"password|secret|(^|_)key$|token", re.IGNORECASE)
+
+
+def secret_option_names(project):
+    """Every option a role's argument spec marks no_log."""
+    names = set()
+    for path in glob.glob(os.path.join(project, "roles", "**", "meta", "argument_specs.yml"), recursive=True):
+        with open(path, encoding="utf-8") as f:
+            specs = (yaml.safe_load(f) or {}).get("argument_specs") or {}
+        for entry in specs.values():
+            for name, option in ((entry or {}).get("options") or {}).items():
+                if option.get("no_log"):
+                    names.add(name)
+    return names
+
+
+def origin_of(value):
+    if Origin is None:
+        return "unknown origin"
+    tag = Origin.get_tag(value)
+    return str(tag) if tag else "unknown origin"
+
+
+def _leaves(value, path, secret):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, f"{path}.{key}", secret or bool(SECRET_KEY.search(str(key))))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _leaves(item, f"{path}[{i}]", secret)
+    elif secret and isinstance(value, str):
+        yield path, value
+
+
+def templated_secrets(variables, secret_names):
+    """[(variable path, origin)] of the secrets that Ansible would template:
+    trusted text holding '{{', '{%' or '{#' that is not one whole-value
+    reference. Never the values themselves."""
+    found = []
+    for name in sorted(variables):
+        # Ansible's own views of the same variables, and the roles' internal
+        # wiring (templates by design, no secret text of their own).
+        if not isinstance(name, str) or name in ("vars", "hostvars", "groups", "omit") or name.startswith("__"):
+            continue
+        secret = name.startswith("vault_") or name in secret_names
+        for path, text in _leaves(variables[name], name, secret):
+            if any(m in text for m in MARKERS) and is_trusted_as_template(text) and not REFERENCE.match(text.strip()):
+                found.append((path, origin_of(text)))
+    return found
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        project = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        found = templated_secrets(task_vars or {}, secret_option_names(project))
+        if found:
+            listed = "; ".join(f"{path} (from {origin})" for path, origin in found)
+            raise AnsibleActionFail(
+                "Nothing was changed. These secrets hold '{{', '{%' or '{#', which Ansible would read as a template "
+                f"(and quote, value and all, in its error): {listed}. Write each as !unsafe in its file "
+                "(vault_x: !unsafe 'the value'), or choose a value without them.")
+        result.update(changed=False, checked=True)
+        return result

@@ -1,0 +1,42 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Documentation only: the work is done by the action plugin of the same name
+# (plugins/action/secret_values_check.py), on the controller.
+
+DOCUMENTATION = r"""
+module: secret_values_check
+short_description: Refuse a secret that Ansible would read as a template, naming it, never printing it
+description:
+  - Reads the play's variables as loaded, before any templating. Every
+    C(vault_*) variable, every option a role's argument spec marks no_log, and
+    every value under a key that names a password, secret or key is checked.
+  - Trusted text holding C({{), C({%) or C({#) that is not one whole-value
+    reference (such as C("{{ vault_x }}")) fails the task, naming each such
+    variable and the file or C(-e) it came from, never its value.
+  - A value written with C(!unsafe) is used literally and passes.
+options: {}
+author: itsupport club admins
+"""
+
+EXAMPLES = r"""
+- name: Refuse a secret Ansible would read as a template
+  secret_values_check:
+  tags: [always]
+"""
+
+RETURN = r"""
+checked:
+  description: The check ran and found nothing to refuse.
+  type: bool
+  returned: success
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    AnsibleModule(argument_spec={}, supports_check_mode=True).exit_json(changed=False, checked=True)
+
+
+if __name__ == "__main__":
+    main()
