@@ -38,7 +38,10 @@ def table(cases):
     rows = ["| variable | refused value | the refusal says | tested in |", "|---|---|---|---|"]
     for case in cases:
         names = " + ".join(f"`{k}`" for k in case["vars"])
-        values = " + ".join(f"`{cell(json.dumps(v))}`" for v in case["vars"].values())
+        if case.get("form") == "key=value":  # as typed: -e name=value
+            values = " + ".join(f"`-e {k}={cell(v)}`" for k, v in case["vars"].items())
+        else:
+            values = " + ".join(f"`{cell(json.dumps(v))}`" for v in case["vars"].values())
         rows.append(f"| {names} | {values} | {cell(case['message'])} | {WHERE[case['suite']]} |")
     return "\n".join(rows)
 

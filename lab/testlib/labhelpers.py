@@ -338,17 +338,29 @@ def lab_image(variable):
         return dict(line.strip().split("=", 1) for line in env if "=" in line)[variable]
 
 
+def key_value_vars(case_vars):
+    """A case's variables as `-e name=value` leaves them for the roles: text,
+    typed by the project's callback (plugins/callback/typed_extra_vars.py)
+    exactly as on a real command line."""
+    callback = project_module("plugins/callback/typed_extra_vars.py")
+    if not all(isinstance(v, str) for v in case_vars.values()):
+        raise ValueError(f"a key=value case gives text only: {case_vars}")
+    typed = dict(case_vars)
+    callback.convert(typed, callback.declared_types(str(ROOT)))
+    return typed
+
+
 def bad_inputs(suite):
     """The refused-input cases of one suite from tests/bad_inputs.yml (the
     README's table is made from that file), as pytest parameters
-    (extra_vars, message)."""
-    import pathlib
-
+    (extra_vars, message). A case of form key=value gives its values as
+    text, as `-e name=value` does, and reaches the suite typed as the
+    project's callback types them (key_value_vars)."""
     import pytest
     import yaml
-    root = pathlib.Path(__file__).resolve().parents[2]
-    cases = yaml.safe_load((root / "tests/bad_inputs.yml").read_text())
-    return [pytest.param(c["vars"], c["message"], id=f"{'+'.join(c['vars'])}-{n}")
+    cases = yaml.safe_load((ROOT / "tests/bad_inputs.yml").read_text())
+    return [pytest.param(key_value_vars(c["vars"]) if c.get("form") == "key=value" else c["vars"], c["message"],
+                         id=f"{'+'.join(c['vars'])}{'-kv' if c.get('form') == 'key=value' else ''}-{n}")
             for n, c in enumerate(cases) if c["suite"] == suite]
 
 
