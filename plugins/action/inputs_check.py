@@ -1,6 +1,16 @@
-# The project's own action plugin: a secret that Ansible would read as a
-# template is refused before anything uses it, naming the variable and the
-# file (or -e) it came from, never its value.
+# The project's own action plugin, the first task of every play that runs a
+# role: two kinds of input are refused before anything uses them, each by
+# name and where it came from.
+#
+# 1. Text where a list goes. A vars file's `admin_cidrs: 203.0.113.10/32`
+# passes an argument spec (which reads text as a comma-separated list) but
+# every check and loop after it walks the text character by character, so
+# the refusals come once per character. Refused once here, showing the list
+# form. (From -e, such text is made a list before the first play:
+# plugins/callback/typed_extra_vars.py.) The list inputs are every option of
+# type list in a role's argument spec, and the callback's project-level ones.
+#
+# 2. A secret that Ansible would read as a template, named, never printed.
 #
 # A password such as 'pa{#ss' or 'a{{b' in a vars file (or given as JSON
 # with -e) is a template to Ansible: the first task that uses it fails with
@@ -48,6 +58,50 @@ def secret_option_names(project):
     return names
 
 
+def list_option_names(project):
+    """Every option of type list in a role's argument spec, and the
+    project-level list inputs the callback types."""
+    names = set()
+    for path in glob.glob(os.path.join(project, "roles", "**", "meta", "argument_specs.yml"), recursive=True):
+        with open(path, encoding="utf-8") as f:
+            specs = (yaml.safe_load(f) or {}).get("argument_specs") or {}
+        for entry in specs.values():
+            for name, option in ((entry or {}).get("options") or {}).items():
+                if option.get("type") == "list":
+                    names.add(name)
+    callback = os.path.join(project, "plugins", "callback", "typed_extra_vars.py")
+    with open(callback, encoding="utf-8") as f:
+        names |= set(re.findall(r'^    "([a-z_]+)": \("list"', f.read(), re.MULTILINE))
+    return names
+
+
+def text_lists(variables, list_names, render):
+    """[(name, text, origin)] of the list inputs that hold text. A value that
+    is a template (the wiring in group_vars) is judged by what it renders
+    to (render(value)); one that cannot render here is left to the roles."""
+    found = []
+    for name in sorted(list_names & set(variables)):
+        value = variables[name]
+        if not isinstance(value, str):
+            continue
+        if any(m in value for m in MARKERS) and is_trusted_as_template(value):
+            try:
+                rendered = render(value)
+            except Exception:  # pylint: disable=broad-except
+                continue
+            if not isinstance(rendered, str):
+                continue
+        else:
+            rendered = value
+        found.append((name, str(rendered), origin_of(value)))
+    return found
+
+
+def list_form(name, text):
+    items = [item.strip() for item in text.split(",") if item.strip()] or [text]
+    return f"{name}: [{', '.join(items)}]"
+
+
 def origin_of(value):
     if Origin is None:
         return "unknown origin"
@@ -90,6 +144,11 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         project = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        texts = text_lists(task_vars or {}, list_option_names(project), self._templar.template)
+        if texts:
+            listed = "; ".join(f"{name} is the text '{text}' (from {origin}), not a list: write {list_form(name, text)}"
+                               for name, text, origin in texts)
+            raise AnsibleActionFail(f"Nothing was changed. {listed}.")
         found = templated_secrets(task_vars or {}, secret_option_names(project))
         if found:
             listed = "; ".join(f"{path} (from {origin})" for path, origin in found)

@@ -1,4 +1,4 @@
-"""The secret check (plugins/action/secret_values_check.py): a secret that
+"""The secret check (plugins/action/inputs_check.py): a secret that
 Ansible would read as a template is named, with where it came from, and
 never printed; wiring and !unsafe values pass."""
 
@@ -7,7 +7,7 @@ from ansible.template import trust_as_template
 
 from labhelpers import ROOT, project_module
 
-check = project_module("plugins/action/secret_values_check.py")
+check = project_module("plugins/action/inputs_check.py")
 NAMES = check.secret_option_names(str(ROOT))
 
 
@@ -49,3 +49,37 @@ def test_an_unsafe_value_is_used_literally_and_passes():
 
 def test_other_variables_are_not_secrets():
     assert check.templated_secrets({"app_stack_dir": trusted("{{ a }}/b")}, NAMES) == []
+
+
+LISTS = check.list_option_names(str(ROOT))
+
+
+def test_the_list_options_of_every_role_and_the_project_are_known():
+    assert {"aws_infra_admin_cidrs", "production_alb_cidrs", "db_backup_databases", "cost_guard_alert_emails",
+            "nat_instance_private_cidrs", "admin_cidrs", "devhost_app_ports"} <= LISTS
+
+
+def never(value):
+    raise AssertionError("a plain value is not rendered")
+
+
+def test_text_where_a_list_goes_is_named_once_with_the_list_form():
+    found = check.text_lists({"production_alb_cidrs": trusted("203.0.113.0/24"), "admin_cidrs": ["10.0.0.0/24"]},
+                             LISTS, never)
+    assert [(name, text) for name, text, _ in found] == [("production_alb_cidrs", "203.0.113.0/24")]
+    assert check.list_form("production_alb_cidrs", "203.0.113.0/24,198.51.100.0/24") == \
+        "production_alb_cidrs: [203.0.113.0/24, 198.51.100.0/24]"
+
+
+def test_wiring_is_judged_by_what_it_renders_to():
+    variables = {"aws_infra_admin_cidrs": trusted("{{ admin_cidrs }}"),
+                 "db_backup_databases": trusted("{{ users | map(attribute='databases') | flatten }}"),
+                 "nat_instance_private_cidrs": trusted("{{ undefined_here }}")}
+    rendered = {"{{ admin_cidrs }}": "10.20.1.0/24", "{{ users | map(attribute='databases') | flatten }}": ["council"]}
+
+    def render(value):
+        if value not in rendered:
+            raise KeyError(value)  # cannot render here: left to the role
+        return rendered[value]
+    found = check.text_lists(variables, LISTS, render)
+    assert [(name, text) for name, text, _ in found] == [("aws_infra_admin_cidrs", "10.20.1.0/24")]

@@ -1,12 +1,15 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Documentation only: the work is done by the action plugin of the same name
-# (plugins/action/secret_values_check.py), on the controller.
+# (plugins/action/inputs_check.py), on the controller.
 
 DOCUMENTATION = r"""
-module: secret_values_check
-short_description: Refuse a secret that Ansible would read as a template, naming it, never printing it
+module: inputs_check
+short_description: Refuse text where a list goes, and a secret Ansible would read as a template, by name
 description:
+  - Every option of type list in a role's argument spec (and the
+    project-level list inputs) that holds text fails the task once, naming
+    it and showing the list form. A template is judged by what it renders to.
   - Reads the play's variables as loaded, before any templating. Every
     C(vault_*) variable, every option a role's argument spec marks no_log, and
     every value under a key that names a password, secret or key is checked.
@@ -19,8 +22,8 @@ author: itsupport club admins
 """
 
 EXAMPLES = r"""
-- name: Refuse a secret Ansible would read as a template
-  secret_values_check:
+- name: Refuse text where a list goes and a secret Ansible would read as a template
+  inputs_check:
   tags: [always]
 """
 
