@@ -196,7 +196,10 @@ def test_backup_bucket_expires_dumps_and_old_versions(moto, provisioned):
     assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 3
 
 
-def test_devhost_role_may_use_the_backup_prefix_and_nothing_else(moto, provisioned):
+def test_devhost_role_may_add_backups_and_alert_and_nothing_else(moto, provisioned):
+    """As written in AWS (moto): add a dump only with If-None-Match, move
+    `latest`, read and list the prefix, publish to the alerts topic; no
+    delete, nothing else."""
     iam = moto.client("iam")
     trust = iam.get_role(RoleName=PROFILE)["Role"]["AssumeRolePolicyDocument"]
     trust = json.loads(trust) if isinstance(trust, str) else trust
@@ -214,10 +217,13 @@ def test_devhost_role_may_use_the_backup_prefix_and_nothing_else(moto, provision
         assert "NotAction" not in st and "NotResource" not in st, st
         for action in actions:
             allowed.setdefault(action, []).append((resources, st.get("Condition")))
-    assert set(allowed) == {"s3:PutObject", "s3:GetObject", "s3:ListBucket"}, allowed
-    for action in ("s3:PutObject", "s3:GetObject"):
-        for resources, condition in allowed[action]:
-            assert resources == [f"{BUCKET_ARN}/mysql/*"], resources
+    assert set(allowed) == {"s3:PutObject", "s3:GetObject", "s3:ListBucket", "sns:Publish"}, allowed
+    assert sorted(allowed["s3:PutObject"], key=str) == sorted([
+        ([f"{BUCKET_ARN}/mysql/*.sql.gz"], {"Null": {"s3:if-none-match": "false"}}),
+        ([f"{BUCKET_ARN}/mysql/latest"], None)], key=str), allowed["s3:PutObject"]
+    assert allowed["s3:GetObject"] == [([f"{BUCKET_ARN}/mysql/*"], None)]
+    account = moto.client("sts").get_caller_identity()["Account"]
+    assert allowed["sns:Publish"] == [([f"arn:aws:sns:ap-northeast-2:{account}:itsupport-dev-alerts"], None)]
     for resources, condition in allowed["s3:ListBucket"]:
         assert resources == [BUCKET_ARN]
         assert condition == {"StringLike": {"s3:prefix": ["mysql/*"]}}, condition
