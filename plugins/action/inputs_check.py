@@ -10,7 +10,11 @@
 # plugins/callback/typed_extra_vars.py.) The list inputs are every option of
 # type list in a role's argument spec, and the callback's project-level ones.
 #
-# 2. A secret that Ansible would read as a template, named, never printed.
+# 2. A value that still holds the placeholder CHANGE-ME (inventories/aws
+# ships with them where the club must fill something in): named with its
+# file, before the first AWS call.
+#
+# 3. A secret that Ansible would read as a template, named, never printed.
 #
 # A password such as 'pa{#ss' or 'a{{b' in a vars file (or given as JSON
 # with -e) is a template to Ansible: the first task that uses it fails with
@@ -40,6 +44,10 @@ except ImportError:  # pragma: no cover - another ansible-core
     Origin = None
 
 MARKERS = ("{{", "{%", "{#")
+PLACEHOLDER = "CHANGE-ME"
+# Ansible's own views of the same variables, and the roles' internal wiring
+# (templates by design, no text of their own).
+SKIPPED = ("vars", "hostvars", "groups", "omit")
 # One expression and nothing around it: wiring, not a secret's text.
 REFERENCE = re.compile(r"^\{\{[^{}#%]*\}\}$")
 SECRET_KEY = re.compile(r"password|secret|(^|_)key$|token", re.IGNORECASE)
@@ -120,15 +128,25 @@ def _leaves(value, path, secret):
         yield path, value
 
 
+def placeholders(variables):
+    """[(variable path, origin)] of every value that still holds CHANGE-ME."""
+    found = []
+    for name in sorted(variables):
+        if not isinstance(name, str) or name in SKIPPED or name.startswith(("__", "ansible_")):
+            continue
+        for path, text in _leaves(variables[name], name, True):
+            if PLACEHOLDER in text:
+                found.append((path, origin_of(text)))
+    return found
+
+
 def templated_secrets(variables, secret_names):
     """[(variable path, origin)] of the secrets that Ansible would template:
     trusted text holding '{{', '{%' or '{#' that is not one whole-value
     reference. Never the values themselves."""
     found = []
     for name in sorted(variables):
-        # Ansible's own views of the same variables, and the roles' internal
-        # wiring (templates by design, no secret text of their own).
-        if not isinstance(name, str) or name in ("vars", "hostvars", "groups", "omit") or name.startswith("__"):
+        if not isinstance(name, str) or name in SKIPPED or name.startswith("__"):
             continue
         secret = name.startswith("vault_") or name in secret_names
         for path, text in _leaves(variables[name], name, secret):
@@ -144,6 +162,12 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         project = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        unfilled = placeholders(task_vars or {})
+        if unfilled:
+            listed = "; ".join(f"{path} (in {origin})" for path, origin in unfilled)
+            raise AnsibleActionFail(
+                f"Nothing was changed. These values still hold the placeholder {PLACEHOLDER}: {listed}. Fill each in "
+                "(docs/quickstart.md says what goes there and how to check it).")
         texts = text_lists(task_vars or {}, list_option_names(project), self._templar.template)
         if texts:
             listed = "; ".join(f"{name} is the text '{text}' (from {origin}), not a list: write {list_form(name, text)}"
