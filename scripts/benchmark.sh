@@ -58,7 +58,7 @@ rerun() {
 }
 
 # Warm-up: a first run may still change something after a restart; the
-# second records every role (a run with nothing to change, README).
+# second records every role (docs/converge-skip.md).
 ansible-playbook site.yml >"$bench/warmup.log" 2>&1
 ansible-playbook site.yml >"$bench/warmup2.log" 2>&1
 

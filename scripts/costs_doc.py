@@ -70,7 +70,7 @@ on-demand cap), which is the worst case below.
 For the figures of the environment as it runs, priced with the Price List
 API and the Spot price history of the last 7 days, with the waste found and
 the Cost Explorer report of the last two months, run the cost guard:
-`ansible-playbook -i inventories/aws playbooks/cost.yml` (README, "Costs").
+`ansible-playbook -i inventories/aws playbooks/cost.yml` (docs/runbooks.md, "Costs").
 
 ## Typical month (dev host on Spot)
 

@@ -352,7 +352,7 @@ def key_value_vars(case_vars):
 
 def bad_inputs(suite):
     """The refused-input cases of one suite from tests/bad_inputs.yml (the
-    README's table is made from that file), as pytest parameters
+    table in docs/inputs.md is made from that file), as pytest parameters
     (extra_vars, message). A case of form key=value gives its values as
     text, as `-e name=value` does, and reaches the suite typed as the
     project's callback types them (key_value_vars)."""

@@ -1,5 +1,5 @@
 # The project's own lookup: one digest of what a role is asked to do, for
-# the converge record (README, "A run with nothing to change"). Written
+# the converge record (docs/converge-skip.md). Written
 # once here, used by every role that skips work that is provably done.
 
 DOCUMENTATION = r"""

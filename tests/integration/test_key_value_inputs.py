@@ -25,7 +25,7 @@ def test_numbers_booleans_and_lists_given_as_key_value_run(moto):
 
 
 def test_the_readmes_recovery_command_reaches_its_decision(moto):
-    """`recover.yml -e recover_replace_if_stopped_for=60` (the README's
+    """`recover.yml -e recover_replace_if_stopped_for=60` (docs/runbooks.md's
     command) compares the hours stopped with 60 and decides; on this empty
     account the decision is to provision, which check mode cannot finish."""
     rc, out, _ = run(moto, "playbooks/recover.yml", "recover_replace_if_stopped_for=60")

@@ -1,4 +1,4 @@
-"""Tags: the set site.yml offers is the set the README documents (one word,
+"""Tags: the set site.yml offers is the set docs/runbooks.md documents (one word,
 one meaning), and each provisioning tag works alone on an account where
 nothing exists yet. (`provision` is the whole of provision.yml, tested in
 test_provision.py; the configuration tags run alone in the site scenario,
@@ -32,9 +32,9 @@ def test_site_offers_exactly_the_documented_tags():
 
 
 def test_readme_documents_every_tag():
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs/runbooks.md").read_text()
     rows = {m.group(1) for m in re.finditer(r"^\| `(\w+)` \|", text, re.M)}
-    assert DOCUMENTED <= rows, f"README's tag table lacks {sorted(DOCUMENTED - rows)}"
+    assert DOCUMENTED <= rows, f"docs/runbooks.md tag table lacks {sorted(DOCUMENTED - rows)}"
 
 
 def sg_names(ec2):

@@ -1,4 +1,4 @@
-"""The README's table of refused inputs is the catalogue the tests run
+"""The table of refused inputs (docs/inputs.md) is the catalogue the tests run
 (tests/bad_inputs.yml): it cannot drift from what is really refused."""
 
 
@@ -9,10 +9,10 @@ from labhelpers import ROOT, project_module
 table = project_module("scripts/bad_inputs_table.py")
 
 
-def test_readme_table_is_the_catalogue():
-    readme = (ROOT / "README.md").read_text()
-    assert table.current(readme) == table.render(), \
-        "README.md's refused-inputs table differs from tests/bad_inputs.yml: run python3 scripts/bad_inputs_table.py --write"
+def test_the_inputs_table_is_the_catalogue():
+    doc = (ROOT / "docs/inputs.md").read_text()
+    assert table.current(doc) == table.render(), \
+        "docs/inputs.md's refused-inputs table differs from tests/bad_inputs.yml: run python3 scripts/bad_inputs_table.py --write"
 
 
 def test_every_case_names_a_suite_that_runs_it():
