@@ -14,7 +14,13 @@
 # ships with them where the club must fill something in): named with its
 # file, before the first AWS call.
 #
-# 3. A secret that Ansible would read as a template, named, never printed.
+# 3. In an inventory that ships a vault.example.yml (inventories/aws: a real
+# account's, not the lab's): a vault_* key the play needs (the option
+# vault_prefixes: the keys of the example starting with one of them) that no
+# vars file defines, and a vault_* value read from a file that is not
+# encrypted. Named with the file to put it in or to encrypt.
+#
+# 4. A secret that Ansible would read as a template, named, never printed.
 #
 # A password such as 'pa{#ss' or 'a{{b' in a vars file (or given as JSON
 # with -e) is a template to Ansible: the first task that uses it fails with
@@ -140,6 +146,34 @@ def placeholders(variables):
     return found
 
 
+def vault_problems(variables, prefixes, sources):
+    """[message] for the vault keys of every inventory source's
+    vault.example.yml that start with one of prefixes and are not defined,
+    and for every vault_* value read from a file that is not encrypted.
+    Inventories without a vault.example.yml (the lab's) are not checked."""
+    problems = []
+    for source in sources:
+        directory = source if os.path.isdir(source) else os.path.dirname(source)
+        example = os.path.join(directory, "vault.example.yml")
+        if not os.path.isfile(example):
+            continue
+        with open(example, encoding="utf-8") as f:
+            keys = sorted((yaml.safe_load(f) or {}))
+        vault_file = os.path.join(directory, "group_vars", "all", "vault.yml")
+        missing = [k for k in keys if k.startswith(tuple(prefixes)) and k not in variables]
+        if missing:
+            problems.append(f"{', '.join(missing)} not defined: put them in {vault_file}, encrypted "
+                            f"(ansible-vault create {vault_file}; every key is listed in {example})")
+        group_vars = os.path.join(directory, "group_vars") + os.sep
+        for name in sorted(v for v in variables if isinstance(v, str) and v.startswith("vault_")):
+            path = origin_of(variables[name]).rsplit(":", 2)[0] if isinstance(variables[name], str) else ""
+            if path.startswith(group_vars) and os.path.isfile(path):
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    if not f.read(15).startswith("$ANSIBLE_VAULT"):
+                        problems.append(f"{name} is in {path}, which is not encrypted (ansible-vault encrypt {path})")
+    return problems
+
+
 def templated_secrets(variables, secret_names):
     """[(variable path, origin)] of the secrets that Ansible would template:
     trusted text holding '{{', '{%' or '{#' that is not one whole-value
@@ -168,6 +202,10 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(
                 f"Nothing was changed. These values still hold the placeholder {PLACEHOLDER}: {listed}. Fill each in "
                 "(docs/quickstart.md says what goes there and how to check it).")
+        vault = vault_problems(task_vars or {}, self._task.args.get("vault_prefixes") or [],
+                               (task_vars or {}).get("ansible_inventory_sources") or [])
+        if vault:
+            raise AnsibleActionFail(f"Nothing was changed. {'; '.join(vault)}.")
         texts = text_lists(task_vars or {}, list_option_names(project), self._templar.template)
         if texts:
             listed = "; ".join(f"{name} is the text '{text}' (from {origin}), not a list: write {list_form(name, text)}"

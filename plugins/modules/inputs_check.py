@@ -17,12 +17,21 @@ description:
     reference (such as C("{{ vault_x }}")) fails the task, naming each such
     variable and the file or C(-e) it came from, never its value.
   - A value written with C(!unsafe) is used literally and passes.
-options: {}
+  - In an inventory that has a C(vault.example.yml) (a real account's), a key
+    of it starting with one of O(vault_prefixes) that no vars file defines, and
+    a C(vault_*) value read from a C(group_vars) file that is not encrypted,
+    fail the task, naming the file to put it in or to encrypt.
+options:
+  vault_prefixes:
+    description: The vault keys the play needs, by prefix (C(vault_app_stack_), C(vault_production_)).
+    type: list
+    elements: str
+    default: []
 author: itsupport club admins
 """
 
 EXAMPLES = r"""
-- name: Refuse text where a list goes and a secret Ansible would read as a template
+- name: Check the inputs first
   inputs_check:
   tags: [always]
 """
@@ -38,7 +47,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 
 def main():
-    AnsibleModule(argument_spec={}, supports_check_mode=True).exit_json(changed=False, checked=True)
+    AnsibleModule(argument_spec={"vault_prefixes": {"type": "list", "elements": "str", "default": []}},
+                  supports_check_mode=True).exit_json(changed=False, checked=True)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 """inventories/aws as shipped: every value the club must fill in is a
 CHANGE-ME, and site.yml and production.yml stop at their first task, before
 any AWS call (moto's state is unchanged), naming each placeholder and its
-file. The same inventory filled in gets past that task."""
+file. Filled in but with no vault, they stop naming the vault keys each
+needs (from inventories/aws/vault.example.yml) and the file to put them in;
+a vault file left unencrypted is refused, naming it; encrypted, the run gets
+past the first task."""
 
 import shutil
 
@@ -49,14 +52,54 @@ def test_the_shipped_inventory_stops_before_any_aws_call_naming_each_placeholder
     assert account(moto) == before
 
 
-def test_a_filled_in_inventory_gets_past_the_first_task(moto, tmp_path):
+def filled_in(tmp_path, moto):
     inventory = copy_inventory(tmp_path, moto)
     for path in (inventory / "group_vars").rglob("*.yml"):
         path.write_text(path.read_text()
                         .replace("[CHANGE-ME]", "[198.51.100.0/24]")
                         .replace("itsupport-dev-db-backups-CHANGE-ME", "itsupport-dev-db-backups-123456789012")
                         .replace("CHANGE-ME", "filled-in"))
-    rc, out, _ = run_playbook(str(ROOT / "site.yml"), "--check", "--tags", "never-a-tag", inventory=str(inventory),
-                              env={**moto.env, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    return inventory
+
+
+def first_task(moto, inventory, playbook="site.yml", *args):
+    return run_playbook(str(ROOT / playbook), "--check", "--tags", "never-a-tag", *args, inventory=str(inventory),
+                        env={**moto.env, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+
+
+@pytest.mark.parametrize("playbook, needed, not_needed", [
+    ("site.yml", "vault_app_stack_db_root_password", "vault_production_db_master_password"),
+    ("playbooks/production.yml", "vault_production_db_master_password", "vault_app_stack_db_root_password"),
+])
+def test_without_a_vault_each_playbook_names_the_keys_it_needs(moto, tmp_path, playbook, needed, not_needed):
+    inventory = filled_in(tmp_path, moto)
+    rc, out, _ = first_task(moto, inventory, playbook)
+    flat = " ".join(out.split())
+    assert rc != 0, out
+    assert needed in flat and not_needed not in flat, out
+    assert f"put them in {inventory}/group_vars/all/vault.yml, encrypted" in flat, out
+
+
+def test_a_vault_file_left_unencrypted_is_refused_and_an_encrypted_one_passes(moto, tmp_path):
+    inventory = filled_in(tmp_path, moto)
+    keys = yaml.safe_load((inventory / "vault.example.yml").read_text())
+    vault = inventory / "group_vars/all/vault.yml"
+    vault.write_text(yaml.safe_dump({k: "a-long-test-secret" for k in keys}))
+    rc, out, _ = first_task(moto, inventory)
+    assert rc != 0 and f"is in {vault}, which is not encrypted" in " ".join(out.split()), out
+    assert "a-long-test-secret" not in out
+    password = tmp_path / "vault-password"
+    password.write_text("test-vault-password\n")
+    import subprocess
+    subprocess.run(["ansible-vault", "encrypt", "--vault-password-file", str(password), str(vault)], check=True,
+                   capture_output=True)
+    rc, out, _ = first_task(moto, inventory, "site.yml", "--vault-password-file", str(password))
+    assert "Nothing was changed" not in out, out
+    assert "Check the inputs first" in out
+
+
+def test_a_filled_in_inventory_gets_past_the_placeholders(moto, tmp_path):
+    inventory = filled_in(tmp_path, moto)
+    rc, out, _ = first_task(moto, inventory)
     assert "CHANGE-ME" not in out, out
-    assert "Refuse text where a list goes" in out and "FAILED" not in out.split("Refuse text where a list goes")[1][:400], out
+    assert "Check the inputs first" in out

@@ -39,7 +39,7 @@ def test_a_secret_that_would_be_templated_is_refused_by_name_and_never_printed(m
     assert SECRET not in out and "itsupport-4711" not in out, out
     flat = " ".join(out.split())
     assert "vault_production_db_master_password (from" in flat and where in flat, out
-    assert "a secret Ansible would read as a template" in out
+    assert "Check the inputs first" in out
     assert recap["localhost"]["changed"] == 0
 
 
