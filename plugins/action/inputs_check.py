@@ -59,30 +59,25 @@ REFERENCE = re.compile(r"^\{\{[^{}#%]*\}\}$")
 SECRET_KEY = re.compile(r"password|secret|(^|_)key$|token", re.IGNORECASE)
 
 
-def secret_option_names(project):
-    """Every option a role's argument spec marks no_log."""
-    names = set()
-    for path in glob.glob(os.path.join(project, "roles", "**", "meta", "argument_specs.yml"), recursive=True):
+def spec_options(project):
+    """(name, option) of every option of every entry point of every role's
+    argument spec under project/roles."""
+    for path in sorted(glob.glob(os.path.join(project, "roles", "**", "meta", "argument_specs.yml"), recursive=True)):
         with open(path, encoding="utf-8") as f:
             specs = (yaml.safe_load(f) or {}).get("argument_specs") or {}
         for entry in specs.values():
-            for name, option in ((entry or {}).get("options") or {}).items():
-                if option.get("no_log"):
-                    names.add(name)
-    return names
+            yield from ((entry or {}).get("options") or {}).items()
+
+
+def secret_option_names(project):
+    """Every option a role's argument spec marks no_log."""
+    return {name for name, option in spec_options(project) if option.get("no_log")}
 
 
 def list_option_names(project):
     """Every option of type list in a role's argument spec, and the
     project-level list inputs the callback types."""
-    names = set()
-    for path in glob.glob(os.path.join(project, "roles", "**", "meta", "argument_specs.yml"), recursive=True):
-        with open(path, encoding="utf-8") as f:
-            specs = (yaml.safe_load(f) or {}).get("argument_specs") or {}
-        for entry in specs.values():
-            for name, option in ((entry or {}).get("options") or {}).items():
-                if option.get("type") == "list":
-                    names.add(name)
+    names = {name for name, option in spec_options(project) if option.get("type") == "list"}
     callback = os.path.join(project, "plugins", "callback", "typed_extra_vars.py")
     with open(callback, encoding="utf-8") as f:
         names |= set(re.findall(r'^    "([a-z_]+)": \("list"', f.read(), re.MULTILINE))
