@@ -42,6 +42,8 @@ command -v iptables >/dev/null || pkgs+=(iptables)
 command -v shellcheck >/dev/null || pkgs+=(shellcheck)
 # ssh and ssh-keygen: the lab is reached over SSH like production.
 command -v ssh >/dev/null || pkgs+=(openssh-client)
+# A container registry for the image platform tests (tests/integration/test_doctor.py).
+command -v docker-registry >/dev/null || pkgs+=(docker-registry)
 if [ ${#pkgs[@]} -gt 0 ]; then apt_install "${pkgs[@]}"; fi
 
 # 2. Docker engine.

@@ -31,7 +31,13 @@ class Moto:
     def __init__(self):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, MOTO_AMIS_PATH=str(ROOT / "lab/moto/amis.json"))
+        # The lab's EC2 vCPU quotas (lab/moto_server.py) come from this file
+        # when a test writes it; moto's recorder (started by a test) writes
+        # its requests to the other.
+        self.quotas_file = ROOT / f".lab/moto-test-{self.port}-quotas.json"
+        self.recording = ROOT / f".lab/moto-test-{self.port}-recording.jsonl"
+        env = dict(os.environ, MOTO_AMIS_PATH=str(ROOT / "lab/moto/amis.json"), LAB_EC2_QUOTAS=str(self.quotas_file),
+                   MOTO_RECORDER_FILEPATH=str(self.recording))
         self.log = open(ROOT / f".lab/moto-test-{self.port}.log", "w")
         self.proc = subprocess.Popen(
             ["python", str(ROOT / "lab/moto_server.py"), "-H", "127.0.0.1", "-p", str(self.port)],
@@ -67,6 +73,8 @@ class Moto:
         self.proc.terminate()
         self.proc.wait(timeout=10)
         self.log.close()
+        for f in (self.quotas_file, self.recording):
+            f.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="module")
