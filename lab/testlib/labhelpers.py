@@ -30,7 +30,7 @@ def callback_plugin_paths(root):
 def enabled_callbacks(*names):
     """The callbacks of a test run: the project's (as ansible.cfg enables
     them) and the given ones."""
-    return ",".join(("typed_extra_vars",) + names)
+    return ",".join(("typed_extra_vars", "wait_progress") + names)
 
 
 def project_module(relpath):
