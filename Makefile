@@ -11,6 +11,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # through the SDK's own setting, not a role variable (tests give their own
 # moto's port and URL to each run they start).
 export LAB_MOTO_PORT ?= 5005
+export LAB_REGISTRY_PORT ?= 5006
 export AWS_ENDPOINT_URL := http://127.0.0.1:$(LAB_MOTO_PORT)
 
 .PHONY: help bootstrap images lint unit integration molecule test lab lab-down benchmark benchmark-backup benchmark-recover benchmark-migrate

@@ -4,6 +4,7 @@ They act on the lab's containers through Docker and on Molecule's inventory
 through ansible-playbook, so every scenario checks effects the same way.
 """
 
+import base64
 import importlib.util
 import json
 import os
@@ -13,6 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 
 import testinfra
 
@@ -497,3 +500,35 @@ def run_fresh_backup(host, timeout=300):
     host.run(f"timeout {timeout} sh -c 'while [ \"$(systemctl show -p ActiveState --value {unit})\" = activating ]; "
              f"do sleep 1; done'")
     return host.run(f"systemctl start {unit}")
+
+
+def moto_recording(url, start):
+    """Start (start=True) or stop moto's request recorder at url."""
+    path = "/moto-api/recorder/" + ("start-recording" if start else "stop-recording")
+    urllib.request.urlopen(urllib.request.Request(url + path, method="POST")).close()
+
+
+def moto_recorded_actions(url):
+    """The AWS actions moto at url received while its recorder ran: the
+    query or JSON API's action name, or "METHOD URL" for S3's REST calls."""
+    with urllib.request.urlopen(url + "/moto-api/recorder/download-recording") as resp:
+        lines = resp.read().decode().splitlines()
+    actions = []
+    for line in filter(None, lines):
+        entry = json.loads(line)
+        headers = {k.lower(): v for k, v in entry["headers"].items()}
+        body = entry.get("body") or ""
+        if entry.get("body_encoded"):
+            body = base64.b64decode(body).decode(errors="replace")
+        if "x-amz-target" in headers:
+            actions.append(headers["x-amz-target"].rsplit(".", 1)[-1])
+        elif "Action=" in body:
+            actions.append(urllib.parse.parse_qs(body)["Action"][0])
+        else:
+            actions.append(f"{entry['method']} {entry['url']}")
+    return actions
+
+
+def aws_writes(actions):
+    """The actions that are not reads (Describe, Get, List, Head, S3 GET/HEAD)."""
+    return [a for a in actions if not a.startswith(("Describe", "Get", "List", "Head", "GET ", "HEAD "))]

@@ -1,11 +1,17 @@
-"""A container registry for tests: Debian's docker-registry (distribution
-2.8) on a free loopback port, and images pushed to it through the Registry
-HTTP API with no engine and no emulation: each is FROM scratch with one
-small file, so an arm64 image is as easy to make here as an amd64 one.
+"""A container registry for the lab and the tests: Debian's docker-registry
+(distribution 2.8) on a loopback port, and images pushed to it through the
+Registry HTTP API with no engine and no emulation: each is FROM scratch
+with one small file, so an arm64 image is as easy to make here as an amd64
+one.
 
     with LabRegistry(tmp_path) as reg:
         reg.push("club/council", "1.0", ["linux/amd64", "linux/arm64/v8"])  # a manifest list
         reg.push("club/old", "1.0", ["linux/amd64"], single=True)            # one manifest, no list
+
+The lab's own (lab/registry.py start|stop PORT) stands in for the club's
+registry: it holds the stand-in images' names (.lab/images.env) for
+linux/amd64 and linux/arm64, so the image platform checks of the doctor
+and of production.yml read real manifests (seed_lab_images).
 """
 
 import gzip
@@ -37,9 +43,9 @@ def _digest(data):
 
 
 class LabRegistry:
-    def __init__(self, workdir):
+    def __init__(self, workdir, port=None):
         self.dir = workdir
-        self.port = _free_port()
+        self.port = port or _free_port()
         self.host = f"127.0.0.1:{self.port}"
         self.url = f"http://{self.host}"
         self.proc = None
@@ -54,7 +60,7 @@ class LabRegistry:
             "http": {"addr": self.host}}))
         self.log = open(self.dir / "registry.log", "w")
         self.proc = subprocess.Popen([BINARY, "serve", str(config)], stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -126,3 +132,16 @@ class LabRegistry:
                                                     **({"variant": variant[0]} if variant else {})}})
             self._manifest(repo, tag, {"schemaVersion": 2, "mediaType": DOCKER_LIST, "manifests": entries}, DOCKER_LIST)
         return f"{self.host}/{repo}:{tag}"
+
+
+def seed_lab_images(registry, images_env):
+    """Push the lab's stand-in app images' names (LAB_IMAGE_*_STANDIN of
+    images_env, a .lab/images.env file), each for linux/amd64 and
+    linux/arm64, as the club's registry holds its apps' images."""
+    refs = []
+    for line in images_env.read_text().splitlines():
+        key, _, ref = line.partition("=")
+        if key in ("LAB_IMAGE_SPRING_STANDIN", "LAB_IMAGE_DJANGO_STANDIN"):
+            repo, tag = ref.rsplit(":", 1)
+            refs.append(registry.push(repo, tag, ["linux/amd64", "linux/arm64/v8"]))
+    return refs

@@ -9,10 +9,10 @@ DOCUMENTATION = r"""
 module: image_platforms_info
 short_description: The platforms a container image is published for, read from its registry
 description:
-  - For each image reference, reads its manifest from the registry
+  - "For each image reference, reads its manifest from the registry
     (C(GET /v2/NAME/manifests/REF)): for a manifest list or OCI index, the
     platforms it lists; for a single manifest, the platform in its config
-    blob. Attestation entries (C(unknown/unknown)) are left out.
+    blob. Attestation entries (C(unknown/unknown)) are left out."
   - An image with no registry host is Docker Hub's (C(registry-1.docker.io),
     C(library/) for one-part names), unless O(mirrors) names another
     registry for it (a pull-through cache, or the lab's registry).
@@ -21,8 +21,8 @@ description:
     authentication, with O(credentials) for it if given. An Amazon ECR
     registry gets its token from C(ecr:GetAuthorizationToken) (the AWS
     credentials of the environment).
-  - Never fails on an image: an image that cannot be read is returned with
-    its error, and is in RV(missing) (the caller decides). Read-only.
+  - "Never fails on an image: an image that cannot be read is returned with
+    its error, and is in RV(missing) (the caller decides). Read-only."
 options:
   images:
     description: The images to check, each with a name for messages (the app).
@@ -31,7 +31,7 @@ options:
     required: true
     suboptions:
       name: {description: What the image is for (an app's name)., type: str, required: true}
-      image: {description: The image reference (C(registry/repo:tag) or C(@sha256:...))., type: str, required: true}
+      image: {description: "The image reference (C(registry/repo:tag) or C(registry/repo@sha256:...)).", type: str, required: true}
   platform:
     description: The platform every image must have, C(os/architecture).
     type: str
@@ -70,7 +70,7 @@ images:
   sample:
     - {name: council, image: "ghcr.io/club/council:1.4.2", platforms: [linux/amd64, linux/arm64], ok: true, error: ""}
 missing:
-  description: The images without O(platform) or that could not be read, each "NAME (IMAGE): why".
+  description: 'The images without O(platform) or that could not be read, each "NAME (IMAGE): why".'
   returned: always
   type: list
   elements: str

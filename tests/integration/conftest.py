@@ -4,8 +4,10 @@ containers), and the one refusal-batch fixture of the role suites."""
 
 import os
 import pathlib
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -26,7 +28,8 @@ def project_root():
 
 class Moto:
     """A moto server of the test session's own, on a free loopback port,
-    seeded like the lab (Debian AMIs, key pair, the club's existing VPC)."""
+    seeded like the lab (Debian AMIs, key pair, the club's existing VPC),
+    and a registry of its own holding the stand-in apps' images."""
 
     def __init__(self):
         self.port = free_port()
@@ -51,6 +54,12 @@ class Moto:
                 time.sleep(0.2)
         subprocess.run(["python", str(ROOT / "lab/moto_seed.py"), self.url], check=True,
                        capture_output=True)
+        # The lab's registry of its own (lab/registry.py's stand-in for the
+        # club's), for production.yml's and the doctor's image checks.
+        from labregistry import LabRegistry, seed_lab_images
+        self.registry = LabRegistry(pathlib.Path(tempfile.mkdtemp(prefix="registry-", dir=ROOT / ".lab")))
+        self.registry.__enter__()
+        seed_lab_images(self.registry, ROOT / ".lab/images.env")
 
     def client(self, service="ec2"):
         import boto3
@@ -67,7 +76,8 @@ class Moto:
     def env(self):
         # The lab inventory's aws_ec2 plugin reads the port; the AWS modules
         # read the SDK's own AWS_ENDPOINT_URL.
-        return {"LAB_MOTO_PORT": str(self.port), "AWS_ENDPOINT_URL": self.url}
+        return {"LAB_MOTO_PORT": str(self.port), "AWS_ENDPOINT_URL": self.url,
+                "LAB_REGISTRY_PORT": str(self.registry.port)}
 
     def stop(self):
         self.proc.terminate()
@@ -75,6 +85,8 @@ class Moto:
         self.log.close()
         for f in (self.quotas_file, self.recording):
             f.unlink(missing_ok=True)
+        self.registry.__exit__(None, None, None)
+        shutil.rmtree(self.registry.dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -103,11 +115,30 @@ def project_paths(extra_vars):
 def refusals(request, tmp_path_factory):
     """Every case of the module's CASES and the control in ONE run of its
     ROLE on the controller, a host per case (labhelpers.refusal_batch):
-    {n (the case's index in CASES) or "control": [(task, result), ...]}."""
+    {n (the case's index in CASES) or "control": [(task, result), ...]}.
+    A module whose role reads its images' registries before its first AWS
+    call names that option in REGISTRY_MIRRORS: BASE's images are then
+    served, for linux/amd64 and linux/arm64, by a registry of the fixture's."""
     from labhelpers import refusal_batch
+    from labregistry import LabRegistry
     mod = request.module
-    cases = {case_name(n): {**mod.BASE, **project_paths(p.values[0])} for n, p in enumerate(mod.CASES)}
-    ran = refusal_batch(tmp_path_factory.mktemp(f"{mod.ROLE}-refusals"), {**cases, "control": mod.BASE},
-                        [{"name": "Run the role", "ansible.builtin.include_role": {"name": mod.ROLE}}],
-                        project_group_vars=False, **getattr(mod, "REFUSAL_OPTIONS", {}))
+    base = dict(mod.BASE)
+    registry = None
+    if getattr(mod, "REGISTRY_MIRRORS", None):
+        registry = LabRegistry(tmp_path_factory.mktemp(f"{mod.ROLE}-registry")).__enter__()
+        mirrors = {}
+        for image in mod.REGISTRY_IMAGES:
+            host, _, path = image.partition("/")
+            repo, tag = path.rsplit(":", 1)
+            registry.push(repo, tag, ["linux/amd64", "linux/arm64/v8"])
+            mirrors[host] = registry.url
+        base[mod.REGISTRY_MIRRORS] = mirrors
+    try:
+        cases = {case_name(n): {**base, **project_paths(p.values[0])} for n, p in enumerate(mod.CASES)}
+        ran = refusal_batch(tmp_path_factory.mktemp(f"{mod.ROLE}-refusals"), {**cases, "control": base},
+                            [{"name": "Run the role", "ansible.builtin.include_role": {"name": mod.ROLE}}],
+                            project_group_vars=False, **getattr(mod, "REFUSAL_OPTIONS", {}))
+    finally:
+        if registry:
+            registry.__exit__(None, None, None)
     return {**{n: ran[case_name(n)] for n in range(len(mod.CASES))}, "control": ran["control"]}

@@ -3,25 +3,22 @@ the test's own (no lab containers): every check ✓ on a lab account that
 can run the site, each ✗ on a fixture that has the fault, and nothing
 written to AWS (moto's recorder: only Describe/Get/List/Head calls)."""
 
-import base64
 import concurrent.futures
 import http.server
 import json
 import os
 import subprocess
 import threading
-import urllib.parse
-import urllib.request
 
 import boto3
 import pytest
 
-from labhelpers import ROOT, callback_plugin_paths, enabled_callbacks, run_playbook
+from labhelpers import (ROOT, aws_writes, callback_plugin_paths, enabled_callbacks, moto_recorded_actions, moto_recording,
+                        run_playbook)
 from labregistry import LabRegistry
 
 DOCTOR = str(ROOT / "playbooks/doctor.yml")
 INVENTORY = str(ROOT / "inventories/lab")
-READ = ("Describe", "Get", "List", "Head")
 
 
 def keygen(path):
@@ -45,26 +42,6 @@ def doctor(moto, tmp_path, extra, env=None):
                                                 "detail": i["image"] + " " + i["error"], "fix": ""}
                          for i in result["result"]["images"]})
     return rc, out, rows, recap
-
-
-def recorded_actions(moto):
-    """The AWS actions moto received since its recorder started."""
-    with urllib.request.urlopen(moto.url + "/moto-api/recorder/download-recording") as resp:
-        lines = resp.read().decode().splitlines()
-    actions = []
-    for line in filter(None, lines):
-        entry = json.loads(line)
-        headers = {k.lower(): v for k, v in entry["headers"].items()}
-        body = entry.get("body") or ""
-        if entry.get("body_encoded"):
-            body = base64.b64decode(body).decode(errors="replace")
-        if "x-amz-target" in headers:
-            actions.append(headers["x-amz-target"].rsplit(".", 1)[-1])
-        elif "Action=" in body:
-            actions.append(urllib.parse.parse_qs(body)["Action"][0])
-        else:  # S3's REST calls
-            actions.append(f"{entry['method']} {entry['url']}")
-    return actions
 
 
 def serve_address(address):
@@ -108,10 +85,10 @@ def lab(moto, tmp_path_factory):
 @pytest.fixture(scope="module")
 def healthy(moto, lab):
     """Two runs on the healthy account, moto recording every request."""
-    urllib.request.urlopen(urllib.request.Request(moto.url + "/moto-api/recorder/start-recording", method="POST"))
+    moto_recording(moto.url, True)
     runs = [doctor(moto, lab["tmp"], lab["extra"]) for _ in range(2)]
-    urllib.request.urlopen(urllib.request.Request(moto.url + "/moto-api/recorder/stop-recording", method="POST"))
-    return runs, recorded_actions(moto)
+    moto_recording(moto.url, False)
+    return runs, moto_recorded_actions(moto.url)
 
 
 def test_every_check_passes_on_an_account_that_can_run_the_site(healthy):
@@ -136,8 +113,7 @@ def test_the_doctor_writes_nothing_and_a_second_run_is_the_same(healthy):
         assert recap["localhost"]["changed"] == 0, recap
     assert runs[0][2] == runs[1][2]
     assert actions, "moto recorded nothing: the recorder did not run"
-    writes = [a for a in actions if not a.startswith(READ + ("GET ", "HEAD "))]
-    assert writes == [], writes
+    assert aws_writes(actions) == [], aws_writes(actions)
 
 
 @pytest.fixture(scope="module")

@@ -340,6 +340,9 @@ BASE = {
 
 ROLE = "production"
 REFUSAL_OPTIONS = {"env": {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}}
+# The image check reads the registry before the first AWS call.
+REGISTRY_MIRRORS = "production_registry_mirrors"
+REGISTRY_IMAGES = [app["image"] for app in BASE["production_apps"].values()]
 
 
 @pytest.mark.parametrize("n", range(len(CASES)), ids=[p.id for p in CASES])

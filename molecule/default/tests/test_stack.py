@@ -12,6 +12,7 @@ import uuid
 import pytest
 
 from labhelpers import bad_inputs, http_get, lab_ansible, lab_host, restart_container, wait_for
+from labregistry import LabRegistry
 
 HOST = "itsupport-dev-devhost"
 STACK = "/opt/itsupport/stack"
@@ -222,6 +223,31 @@ def test_a_nearly_full_disk_stops_the_role_before_any_change(host):
         assert host.check_output(f"ls -A {full}").split() == ["filler"]
     finally:
         host.run(f"umount {full}; rmdir {full}")
+
+
+def test_an_image_for_another_cpu_stops_the_role_before_any_change(host, tmp_path):
+    """The lab's dev host is linux/amd64 (a t4g is linux/arm64): an arm64-only
+    database image the host already has is refused by its own platform, and
+    one the host would pull by its registry's manifest (read from the
+    controller), each naming the image, with nothing changed."""
+    # A release newer than the data directory's (the downgrade check comes first).
+    local = "itsupport-test/arm64-only:99.0"
+    host.run_expect([0], f"tar cf - --files-from /dev/null | docker import --platform linux/arm64 - {local}")
+    try:
+        with LabRegistry(tmp_path) as registry:
+            pulled = registry.push("club/db", "99.0", ["linux/arm64/v8"])
+            with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                runs = [pool.submit(converge_stack, "-e", f"app_stack_db_image={image}") for image in (local, pulled)]
+                results = [run.result() for run in runs]
+    finally:
+        host.run(f"docker image rm {local}")
+    for res, why in zip(results, (f"db ({local}) is linux/arm64",
+                                  f"db ({pulled}): has no linux/amd64 variant (it has linux/arm64/v8)")):
+        out = " ".join(res.output.split())
+        assert res.returncode != 0, res.output
+        assert why in out and "The host is linux/amd64" in out, res.output
+        assert res.recap[HOST]["changed"] == 0, res.output
+    assert healthy(host)
 
 
 def test_rows_written_later_survive_a_converge(host):
