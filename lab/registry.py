@@ -11,7 +11,9 @@ Usage: python lab/registry.py start|stop [PORT]   (default LAB_REGISTRY_PORT or 
 import os
 import pathlib
 import signal
+import subprocess
 import sys
+import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lab/testlib"))
@@ -26,20 +28,19 @@ def main(cmd, port):
         if pidfile.exists():
             try:
                 os.kill(int(pidfile.read_text()), signal.SIGTERM)
-            except ProcessLookupError:
+            except (ProcessLookupError, ValueError):
                 pass
             pidfile.unlink()
+        # And a lab registry on this port started from another checkout.
+        subprocess.run(["pkill", "-f", f"registry-{port}/registry.yml"], check=False)
         print("registry: stopped")
         return
     workdir.mkdir(parents=True, exist_ok=True)
     registry = LabRegistry(workdir, port=port)
-    if pidfile.exists():
-        try:
-            os.kill(int(pidfile.read_text()), 0)
-            running = True
-        except (ProcessLookupError, ValueError):
-            running = False
-    else:
+    try:  # one answers there already (this lab's, or another checkout's): seed it
+        urllib.request.urlopen(registry.url + "/v2/", timeout=2).close()
+        running = True
+    except OSError:
         running = False
     if not running:
         registry.__enter__()
