@@ -129,37 +129,6 @@ def test_the_lab_rds_is_what_the_migration_expects(host):
 
 BAD_INPUTS = bad_inputs("migrate")
 
-
-@pytest.fixture(scope="module")
-def refusals(host):
-    """The catalogue's bad inputs for the migration, started together."""
-    with concurrent.futures.ThreadPoolExecutor(len(BAD_INPUTS)) as pool:
-        runs = [pool.submit(migrate, "-e", json.dumps(p.values[0])) for p in BAD_INPUTS]
-    return [run.result() for run in runs]
-
-
-@pytest.mark.parametrize("n", range(len(BAD_INPUTS)), ids=[p.id for p in BAD_INPUTS])
-def test_bad_input_fails_before_any_change(host, refusals, n):
-    """Refused, naming the variable, with nothing changed anywhere."""
-    _, message = BAD_INPUTS[n].values
-    res = refusals[n]
-    assert res.returncode != 0, res.output
-    assert message in flat(res), res.output
-    assert all(r["changed"] == 0 for r in res.recap.values()), res.recap
-    assert_nothing_changed(host)
-
-
-def test_an_engine_mysql_cannot_import_is_refused(host):
-    lab_rds_create("itsupport-dev-pg", engine="postgres", version="16.4", protected=False)
-    try:
-        res = migrate("-e", "rds_migration_identifier=itsupport-dev-pg")
-    finally:
-        moto_client("rds").delete_db_instance(DBInstanceIdentifier="itsupport-dev-pg", SkipFinalSnapshot=True)
-    assert res.returncode != 0, res.output
-    assert "RDS instance itsupport-dev-pg runs postgres 16.4: only mysql move" in flat(res), res.output
-    assert_nothing_changed(host)
-
-
 # Runs that cannot read RDS: the extra variables and what the refusal says.
 UNREADABLE = {
     "wrong password": (["-e", "rds_migration_password=not-the-password"],
@@ -175,20 +144,46 @@ UNREADABLE = {
 
 
 @pytest.fixture(scope="module")
-def unreadable(host):
-    """The runs of UNREADABLE, started together."""
+def failed_runs(host):
+    """Every run that must fail before any change and can share the lab
+    with the others, started together: the catalogue's bad inputs, an
+    engine mysql cannot import, and the runs that cannot read RDS
+    (UNREADABLE). {("input", n) | "engine" | ("unreadable", case): result}."""
+    lab_rds_create("itsupport-dev-pg", engine="postgres", version="16.4", protected=False)
     lab_rds_create("itsupport-dev-gone", protected=False)
+    runs = {("input", n): ("-e", json.dumps(p.values[0])) for n, p in enumerate(BAD_INPUTS)}
+    runs["engine"] = ("-e", "rds_migration_identifier=itsupport-dev-pg")
+    runs.update({("unreadable", case): args for case, (args, _) in UNREADABLE.items()})
     try:
-        with concurrent.futures.ThreadPoolExecutor(len(UNREADABLE)) as pool:
-            runs = {case: pool.submit(migrate, *args) for case, (args, _) in UNREADABLE.items()}
-        return {case: run.result() for case, run in runs.items()}
+        with concurrent.futures.ThreadPoolExecutor(len(runs)) as pool:
+            started = {key: pool.submit(migrate, *args) for key, args in runs.items()}
+        return {key: run.result() for key, run in started.items()}
     finally:
-        moto_client("rds").delete_db_instance(DBInstanceIdentifier="itsupport-dev-gone", SkipFinalSnapshot=True)
+        for extra in ("itsupport-dev-pg", "itsupport-dev-gone"):
+            moto_client("rds").delete_db_instance(DBInstanceIdentifier=extra, SkipFinalSnapshot=True)
+
+
+@pytest.mark.parametrize("n", range(len(BAD_INPUTS)), ids=[p.id for p in BAD_INPUTS])
+def test_bad_input_fails_before_any_change(host, failed_runs, n):
+    """Refused, naming the variable, with nothing changed anywhere."""
+    _, message = BAD_INPUTS[n].values
+    res = failed_runs[("input", n)]
+    assert res.returncode != 0, res.output
+    assert message in flat(res), res.output
+    assert all(r["changed"] == 0 for r in res.recap.values()), res.recap
+    assert_nothing_changed(host)
+
+
+def test_an_engine_mysql_cannot_import_is_refused(host, failed_runs):
+    res = failed_runs["engine"]
+    assert res.returncode != 0, res.output
+    assert "RDS instance itsupport-dev-pg runs postgres 16.4: only mysql move" in flat(res), res.output
+    assert_nothing_changed(host)
 
 
 @pytest.mark.parametrize("case", list(UNREADABLE))
-def test_a_run_that_cannot_read_rds_fails_before_any_change(host, unreadable, case):
-    res = unreadable[case]
+def test_a_run_that_cannot_read_rds_fails_before_any_change(host, failed_runs, case):
+    res = failed_runs[("unreadable", case)]
     assert res.returncode != 0, res.output
     assert UNREADABLE[case][1] in flat(res), res.output
     assert "Nothing was changed on the target or in RDS" in flat(res), res.output
