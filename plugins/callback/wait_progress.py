@@ -14,6 +14,7 @@ description:
   - "While a task runs on a host for longer than O(interval) seconds, prints
     C(… still running after N s: TASK on HOST) every O(interval) seconds,
     until its result comes."
+  - A task that prompts (C(pause)) is left alone.
   - Enabled in the project's C(ansible.cfg) (C(callbacks_enabled)).
 options:
   interval:
@@ -28,6 +29,8 @@ import threading
 import time
 
 from ansible.plugins.callback import CallbackBase
+
+PROMPTS = ("pause", "ansible.builtin.pause", "ansible.legacy.pause")
 
 
 class CallbackModule(CallbackBase):
@@ -62,6 +65,8 @@ class CallbackModule(CallbackBase):
                 self._display.display(line)
 
     def v2_runner_on_start(self, host, task):
+        if task.action in PROMPTS:
+            return  # waiting for a person, who is reading the prompt
         with self._lock:
             now = time.monotonic()
             self._running[(host.get_name(), task._uuid)] = [task.get_name(), now, now + self.interval]
