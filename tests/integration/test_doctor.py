@@ -131,7 +131,7 @@ def faults(moto, lab, healthy):
     topic = sns.create_topic(Name="itsupport-dev-alerts")["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="admins@example.org")
     moto.client("budgets").create_budget(AccountId="123456789012", Budget={
-        "BudgetName": "itsupport-dev-budget", "BudgetLimit": {"Amount": "150", "Unit": "USD"},
+        "BudgetName": "itsupport-dev-monthly", "BudgetLimit": {"Amount": "150", "Unit": "USD"},
         "TimeUnit": "MONTHLY", "BudgetType": "COST"})
     # A new account's Spot quota.
     moto.quotas_file.write_text(json.dumps({"L-34B43A08": 0}))
