@@ -241,6 +241,11 @@ def main():
         },
         supports_check_mode=True)
     p = module.params
+    # Keys as "ghcr.io", "https://ghcr.io/" or a docker login's URL alike.
+    credentials = {}
+    for key, value in p["credentials"].items():
+        host = re.sub(r"^[a-z]+://", "", key).rstrip("/")
+        credentials[DOCKER_HUB if host.startswith(("index.docker.io", "registry-1.docker.io")) else host] = value
     sessions, results, missing = {}, [], []
     for item in p["images"]:
         entry = {"name": item["name"], "image": item["image"], "platforms": [], "ok": False, "error": ""}
@@ -248,7 +253,7 @@ def main():
             registry, repository, reference = parse_reference(item["image"])
             url = base_url(registry, p["mirrors"])
             if url not in sessions:
-                sessions[url] = Registry(url, registry, p["credentials"].get(registry), p["timeout"])
+                sessions[url] = Registry(url, registry, credentials.get(registry), p["timeout"])
             entry["platforms"] = platforms_of(sessions[url], repository, reference)
             entry["ok"] = has_platform(entry["platforms"], p["platform"])
             if not entry["ok"]:
