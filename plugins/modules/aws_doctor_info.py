@@ -45,6 +45,7 @@ options:
       image_ids: {description: AMI IDs., type: list, elements: str, default: []}
       owners: {description: Owner account IDs., type: list, elements: str, default: []}
       filters: {description: DescribeImages filters., type: dict, default: {}}
+      missing: {description: Why the AMI could not even be looked up (an SSM parameter that is not there)., type: str, default: ""}
   instances:
     description: The instances the playbooks run, for the vCPU quotas.
     type: list
@@ -182,6 +183,8 @@ class Doctor:
 
     def ami_row(self):
         ami = self.p["ami"]
+        if ami and ami.get("missing"):
+            return row("arm64 AMI", False, ami["missing"], "check aws_infra_ami_ssm_parameter (or use aws_infra_ami_source: filter)")
         if not ami or not (ami["image_ids"] or ami["owners"] or ami["filters"]):
             return row("arm64 AMI", "later", "no AMI lookup given", "")
         args = {}
@@ -304,12 +307,12 @@ class Doctor:
         address, cidrs = self.p["admin_address"], self.p["admin_cidrs"]
         if not address:
             return row("admin address in admin_cidrs", "later", "your public address could not be read",
-                       "give it: -e doctor_admin_address=A.B.C.D")
+                       "give it: -e aws_infra_doctor_admin_address=A.B.C.D")
         try:
             ip = ipaddress.ip_address(address.strip())
             inside = [c for c in cidrs if ip in ipaddress.ip_network(c, strict=False)]
         except ValueError as err:
-            return row("admin address in admin_cidrs", False, str(err), "check admin_cidrs and doctor_admin_address")
+            return row("admin address in admin_cidrs", False, str(err), "check admin_cidrs and aws_infra_doctor_admin_address")
         if inside:
             return row("admin address in admin_cidrs", True, f"{ip} is inside {inside[0]}")
         return row("admin address in admin_cidrs", False, f"{ip} is outside {', '.join(cidrs) or 'an empty list'}",
@@ -348,7 +351,8 @@ def main():
             "ami": {"type": "dict", "default": {}, "options": {
                 "image_ids": {"type": "list", "elements": "str", "default": []},
                 "owners": {"type": "list", "elements": "str", "default": []},
-                "filters": {"type": "dict", "default": {}}}},
+                "filters": {"type": "dict", "default": {}},
+                "missing": {"type": "str", "default": ""}}},
             "instances": {"type": "list", "elements": "dict", "default": [], "options": {
                 "name": {"type": "str", "required": True}, "instance_type": {"type": "str", "required": True},
                 "market": {"type": "str", "required": True, "choices": ["spot", "on-demand"]}}},

@@ -157,7 +157,7 @@ class Registry:
         req = urllib.request.Request(realm + "?" + urllib.parse.urlencode(params))
         basic = self._basic()
         if basic:
-            req.add_header("Authorization", basic)
+            req.add_unredirected_header("Authorization", basic)
         with urllib.request.urlopen(req, timeout=self.timeout) as resp:
             body = json.load(resp)
         return "Bearer " + (body.get("token") or body.get("access_token") or "")
@@ -168,8 +168,10 @@ class Registry:
             req = urllib.request.Request(self.url + path)
             if accept:
                 req.add_header("Accept", accept)
+            # Not sent on to where a redirect points (a blob's storage
+            # host, S3 for ECR): urllib keeps add_header's headers there.
             if self.auth:
-                req.add_header("Authorization", self.auth)
+                req.add_unredirected_header("Authorization", self.auth)
             try:
                 with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                     return resp.headers.get("Content-Type", ""), json.loads(resp.read())
