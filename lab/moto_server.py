@@ -3,12 +3,14 @@
 Usage: python lab/moto_server.py -H 127.0.0.1 -p PORT   (moto_server's arguments)
 
 moto 5.2.5's ECS CreateService drops deploymentConfiguration (the circuit
-breaker, minimum healthy percent) and healthCheckGracePeriodSeconds, which
-AWS keeps and UpdateService in moto does keep. Without them a freshly
+breaker, minimum healthy percent), healthCheckGracePeriodSeconds and the
+capacityProviderStrategy, which AWS keeps and UpdateService in moto does
+keep. Without them a freshly
 created service reads back different from what was asked, so the second
 run of playbooks/production.yml would "update" it, and the deployment
-settings could not be checked at all. This keeps both on the new service,
-as AWS does.
+settings and the strategy (the FARGATE base, the FARGATE_SPOT scale-out)
+could not be checked at all. This keeps the three on the new service, as
+AWS does.
 
 moto's Service Quotas knows VPC quotas only. The two EC2 vCPU quotas
 playbooks/doctor.yml reads (L-1216C47A, running On-Demand Standard
@@ -28,7 +30,8 @@ from moto.server import main
 from moto.servicequotas.models import ServiceQuotasBackend
 
 KEPT = (("deploymentConfiguration", "deployment_configuration"),
-        ("healthCheckGracePeriodSeconds", "health_check_grace_period_seconds"))
+        ("healthCheckGracePeriodSeconds", "health_check_grace_period_seconds"),
+        ("capacityProviderStrategy", "capacity_provider_strategy"))
 _create_service = EC2ContainerServiceResponse.create_service
 
 

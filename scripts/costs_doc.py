@@ -1,16 +1,19 @@
-#!/usr/bin/env python3
-"""docs/costs.md, made by the cost guard's own model (plugins/module_utils/
-itsupport_cost.py) from the environment as aws_infra's defaults provision it
-and the project's dated price table, so the page cannot drift from either.
+"""docs/costs.md and the README's cost line, made by the cost guard's own
+estimate (plugins/module_utils/itsupport_cost.py, the same arithmetic
+site.yml, production.yml and cost.yml print and refuse on) from the roles'
+defaults (aws_infra, production, cost_guard's assumptions), the apps of
+inventories/aws and the project's dated price table, so neither can drift
+from them.
 
     python3 scripts/costs_doc.py           print the page
-    python3 scripts/costs_doc.py --write   replace docs/costs.md
+    python3 scripts/costs_doc.py --write   replace docs/costs.md and the README's line
 
-tests/integration/test_cost_guard.py fails when docs/costs.md and this output differ.
+tests/unit/test_costs_doc.py fails when either differs from this output.
 The live figures of a running environment come from playbooks/cost.yml.
 """
 
 import pathlib
+import re
 import sys
 from decimal import Decimal
 
@@ -21,89 +24,169 @@ sys.path.insert(0, str(ROOT / "plugins/module_utils"))
 import itsupport_cost as cost  # noqa: E402
 
 PAGE = ROOT / "docs/costs.md"
+README = ROOT / "README.md"
 REGION = "ap-northeast-2"
 BUDGET = Decimal(150)
 
 
-def environment(spot):
-    d = yaml.safe_load((ROOT / "roles/aws/aws_infra/defaults/main.yml").read_text())
-    nat, dev = d["aws_infra_nat_instance_type"], d["aws_infra_devhost_instance_type"]
-    return [
-        {"kind": "instance", "id": "NAT instance", "type": nat, "state": "running", "lifecycle": "on-demand",
-         "credits": "standard"},
-        {"kind": "ipv4", "id": "NAT Elastic IP", "address": "public IPv4", "use": "attached"},
-        {"kind": "volume", "id": "NAT root volume", "size_gb": d["aws_infra_nat_root_volume_size"],
-         "volume_type": "gp3", "state": "in-use"},
-        {"kind": "instance", "id": "Dev host", "type": dev, "state": "running",
-         "lifecycle": "spot" if spot else "on-demand", "credits": "standard"},
-        {"kind": "volume", "id": "Dev host root volume", "size_gb": d["aws_infra_devhost_root_volume_size"],
-         "volume_type": "gp3", "state": "in-use"},
-    ]
+def defaults(role):
+    return yaml.safe_load(next(ROOT.glob(f"roles/*/{role}/defaults/main.yml")).read_text())
+
+
+def plan():
+    """The configuration as the roles' defaults and the club's apps make it."""
+    infra, prod, guard = defaults("aws_infra"), defaults("production"), defaults("cost_guard")
+    apps = yaml.safe_load((ROOT / "inventories/aws/group_vars/all/apps.yml").read_text())["apps"]
+    app = prod["production_app_defaults"]
+    return {
+        "dev": {"nat_type": infra["aws_infra_nat_instance_type"],
+                "nat_volume_gb": infra["aws_infra_nat_root_volume_size"],
+                "devhost_type": infra["aws_infra_devhost_instance_type"],
+                "devhost_volume_gb": infra["aws_infra_devhost_root_volume_size"],
+                "devhost_spot_max_price": infra["aws_infra_devhost_spot_max_price"],
+                "backup_gb": Decimal(str(guard["cost_guard_assumed_backup_gb"]))},
+        "production": {
+            "apps": {name: {key: app[key] for key in ("cpu", "memory", "min_tasks", "max_tasks")} for name in apps},
+            "strategy": prod["production_capacity_provider_strategy"],
+            "alb_azs": 2,
+            "alb_lcus": Decimal(str(guard["cost_guard_assumed_alb_lcus"])),
+            "db": {"class": prod["production_db_instance_class"], "multi_az": prod["production_db_multi_az"],
+                   "storage_gb": prod["production_db_storage_gb"], "storage_type": prod["production_db_storage_type"],
+                   "backup_extra_gb": Decimal(str(guard["cost_guard_assumed_rds_backup_extra_gb"]))},
+            "log_gb_per_month": Decimal(str(guard["cost_guard_assumed_log_gb_per_month"])),
+            "log_retention_days": prod["production_log_retention_days"],
+            "container_insights": prod["production_container_insights"],
+        },
+    }
 
 
 def table(rows, total, note):
-    lines = ["| resource | what | unit price | per month |", "|---|---|---|---|"]
+    lines = ["| part | resource | what | unit price | per month |", "|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['resource']} | {r['detail']} | ${r['unit_price']}/{r['unit']} | ${r['monthly']} |")
+        source = "" if r["source"].startswith("table") else " (setting)"
+        lines.append(f"| {r['part']} | {r['resource']} | {r['what']} | "
+                     f"${r['unit_price'].normalize():f}/{r['unit']}{source} | ${r['monthly']} |")
     share = (total / BUDGET * 100).quantize(Decimal("0.1"))
-    lines.append(f"| **{note}** | | | **${total}** ({share}% of ${BUDGET}) |")
+    lines.append(f"| **{note}** | | | | **${total}** ({share}% of ${BUDGET}) |")
     return "\n".join(lines)
 
 
-def render():
+def part_total(rows, part):
+    return cost.money(sum((r["monthly"] for r in rows if r["part"] == part), Decimal(0)))
+
+
+def totals():
     prices = {k: (v, "table") for k, v in cost.TABLE[REGION].items()}
-    typical = cost.model(environment(spot=True), prices)
-    worst = cost.model(environment(spot=False), prices)
-    spot = prices["spot:t4g.medium"][0]
-    return f"""<!-- Generated by scripts/costs_doc.py from roles/aws/aws_infra/defaults/main.yml and the price table in
-plugins/module_utils/itsupport_cost.py; edit those, then run python3 scripts/costs_doc.py --write. -->
-# What a month of the provisioned resources costs ({REGION}, Seoul)
+    return {case: cost.estimate(plan(), prices, case) for case in ("typical", "worst")}
 
-Made by the cost guard's model from the environment as provisioned by
-default and the project's **price table dated {cost.TABLE_DATE}** (AWS list
-prices for Seoul, Linux, recorded by the project on that date; the lab has no
-network access to the AWS Price List API). A month is 730 hours. The Spot
-price is the one the club observed in the blueprint (${spot}/h); Spot prices
-move, and the dev host never pays more than on-demand (no max price set =
-on-demand cap), which is the worst case below.
 
-For the figures of the environment as it runs, priced with the Price List
-API and the Spot price history of the last 7 days, with the waste found and
-the Cost Explorer report of the last two months, run the cost guard:
-`ansible-playbook -i inventories/aws playbooks/cost.yml` (docs/runbooks.md, "Costs").
+def readme_line():
+    """The README's one-line total (between its cost markers)."""
+    t = totals()
+    (typ_rows, typ), (worst_rows, worst) = t["typical"], t["worst"]
+    return (f"What it costs a month ([docs/costs.md](docs/costs.md), Seoul list prices of {cost.TABLE_DATE}, "
+            f"generated from the defaults): **${typ} typically** (dev ${part_total(typ_rows, 'dev')}, "
+            f"production ${part_total(typ_rows, 'prod')}), **${worst} at most** at full scale, under the "
+            f"${BUDGET} budget; site.yml, production.yml and cost.yml refuse a configuration whose worst case "
+            f"is not.")
 
-## Typical month (dev host on Spot)
 
-{table(*typical[:2], "Typical total")}
+def render():
+    t = totals()
+    (typ_rows, typ), (worst_rows, worst) = t["typical"], t["worst"]
+    guard, prod = defaults("cost_guard"), defaults("production")
+    spot = cost.TABLE[REGION]["spot:t4g.medium"]
+    app = prod["production_app_defaults"]
+    return f"""<!-- Generated by scripts/costs_doc.py from the roles' defaults, inventories/aws's apps and the price
+table in plugins/module_utils/itsupport_cost.py; edit those, then run python3 scripts/costs_doc.py --write. -->
+# What a month of the whole environment costs ({REGION}, Seoul)
 
-## Worst case (Spot at the on-demand cap)
+The dev environment and production, as the roles' defaults configure them,
+priced by the cost guard's estimate (`plugins/module_utils/itsupport_cost.py`,
+`estimate`) with the project's **price table dated {cost.TABLE_DATE}** (AWS
+list prices for Seoul, Linux; the lab has no network access to the AWS Price
+List API; the Fargate, RDS, load balancer and CloudWatch prices are
+approximate: check them before relying on a cent). A month is 730 hours.
+`site.yml`, `production.yml` and `cost.yml` print the same two tables for
+your configuration before they change anything, and **refuse a configuration
+whose worst case is above the budget** unless
+`-e cost_guard_accept_over_budget_usd=<the worst-case total>` repeats it.
 
-{table(*worst[:2], "Worst-case total")}
+| | typical month | worst case |
+|---|---|---|
+| dev | ${part_total(typ_rows, 'dev')} | ${part_total(worst_rows, 'dev')} |
+| production | ${part_total(typ_rows, 'prod')} | ${part_total(worst_rows, 'prod')} |
+| **whole environment** | **${typ}** | **${worst}** (budget ${BUDGET}) |
 
-Not included: data transfer out to the internet (Seoul: first 100 GB/month
-free across the account, then about $0.126/GB; a student club's dev traffic
-is a few GB), the backup bucket (cents: a few MB of dumps, ${prices['s3:standard'][0]}/GB-month),
-EBS snapshots (made only when recover.yml replaces a held dev host), and the
-production Fargate services of the blueprint.
+## Typical month
 
-## Choices that keep the bill down, and what they cost if changed
+The dev host on Spot at the price the club observed (${spot}/h), each app at
+its minimum of {app['min_tasks']} task on `FARGATE`.
 
-- **CPU credits `standard`** on the dev host: T4g Spot defaults to `unlimited`,
-  which bills surplus credits (${prices['t4g:surplus-vcpu'][0]} per vCPU-hour) when the host runs hot
-  for long; `standard` throttles instead. The cost guard reports an instance
-  in `unlimited` mode as waste.
-- **Dev host behind the NAT** (`aws_infra_devhost_subnet: private`): a public
-  dev host adds a second public IPv4, +${cost.money(prices['ipv4'][0] * cost.HOURS_PER_MONTH)}/month (reported as waste).
-- **Stopped, not terminated** on interruption: while AWS holds the instance
-  stopped, only its volume is billed, and the data survives.
-- **The budget**: AWS Budgets alerts at 80 % of ${BUDGET} actual and 100 %
-  forecasted spend (`playbooks/cost.yml`), and the cost guard's run fails
-  when the modelled month passes 80 %.
+{table(typ_rows, typ, "Typical total")}
+
+## Worst case (full scale)
+
+The dev host at its Spot max price (`aws_infra_devhost_spot_max_price`; with
+none set, the on-demand price), each app at its maximum of {app['max_tasks']}
+tasks, the base on `FARGATE` and the rest on `FARGATE_SPOT`
+(`production_capacity_provider_strategy`; Fargate Spot's price is AWS's and
+moves: the table records it as 30 % of Fargate's).
+
+{table(worst_rows, worst, "Worst-case total")}
+
+## The assumptions (cost_guard's variables)
+
+| assumption | variable | default |
+|---|---|---|
+| load balancer capacity units, average over the month (1 LCU: 25 new connections/s, 3,000 active connections or 1 GB/h processed) | `cost_guard_assumed_alb_lcus` | {guard['cost_guard_assumed_alb_lcus']} |
+| logs the apps' tasks write a month, GB | `cost_guard_assumed_log_gb_per_month` | {guard['cost_guard_assumed_log_gb_per_month']} |
+| dev database dumps kept in S3, GB | `cost_guard_assumed_backup_gb` | {guard['cost_guard_assumed_backup_gb']} |
+| production's automated backups beyond the free allowance (as much as the database's storage), GB | `cost_guard_assumed_rds_backup_extra_gb` | {guard['cost_guard_assumed_rds_backup_extra_gb']} |
+
+Not included: data transfer out to the internet (Seoul: the first 100 GB a
+month free across the account, then about $0.126/GB), EBS snapshots (made
+only when recover.yml replaces a held dev host), Secrets in SSM Parameter
+Store (standard parameters are free).
+
+## The levers, and what they cost if changed
+
+- **The apps' max_tasks** (`production_app_defaults`, per app
+  `production_app_settings`): each task beyond the base is a Fargate Spot
+  task, about $5 a month; on `FARGATE` about $16.60.
+- **The Spot share** (`production_capacity_provider_strategy`): the base
+  task of each app on `FARGATE` (AWS never takes it away), the scale-out on
+  `FARGATE_SPOT`.
+- **The dev host's Spot max price** (`aws_infra_devhost_spot_max_price`,
+  $0.012/h): above it AWS stops the dev host (stopped, not terminated: its
+  data stays; `recover.yml` brings it back). Empty caps it at on-demand,
+  ${cost.money(cost.TABLE[REGION]["ondemand:t4g.medium"] * cost.HOURS_PER_MONTH)} a month at worst.
+- **Multi-AZ** (`production_db_multi_az`, on): a standby database in the
+  second zone doubles the database line; off, it is a single point of
+  failure again.
+- **CPU credits `standard`** on the dev host: `unlimited` bills surplus
+  credits (${cost.TABLE[REGION]['t4g:surplus-vcpu']} per vCPU-hour) when it runs hot; the cost guard
+  reports it as waste.
+- **The dev host behind the NAT** (`aws_infra_devhost_subnet: private`): a
+  public dev host adds a second public IPv4,
+  +${cost.money(cost.TABLE[REGION]['ipv4'] * cost.HOURS_PER_MONTH)} a month.
+- **The budget**: AWS Budgets alerts at 90 % of ${BUDGET} actual and 100 %
+  forecasted spend (`playbooks/cost.yml`), and the cost guard's live run
+  fails when the month it models from what runs passes
+  `cost_guard_fail_percent` of the budget.
 """
+
+
+def write():
+    PAGE.write_text(render())
+    text = README.read_text()
+    new = re.sub(r"(<!-- cost line: scripts/costs_doc.py -->\n).*?(\n<!-- end of the cost line -->)",
+                 lambda m: m.group(1) + readme_line() + m.group(2), text, flags=re.S)
+    README.write_text(new)
 
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--write"]:
-        PAGE.write_text(render())
+        write()
     else:
         sys.stdout.write(render())

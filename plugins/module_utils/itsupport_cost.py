@@ -43,6 +43,22 @@ TABLE = {
         "rds:mysql:db.t4g.medium": Decimal("0.104"),
         "rds:storage:gp3": Decimal("0.131"),
         "rds:storage:gp2": Decimal("0.131"),
+        # Automated backups beyond the free allowance (the database's
+        # provisioned storage), per GB-month.
+        "rds:backup": Decimal("0.095"),
+        # Fargate Spot, Linux/ARM (platform 1.4.0 or later): AWS sets it per
+        # region and it moves; recorded as 30 % of the Fargate price (about
+        # the 70 % discount AWS advertises). The worst case uses it as is.
+        "fargate_spot:arm64:vcpu": Decimal("0.01118"),
+        "fargate_spot:arm64:gb": Decimal("0.00123"),
+        # Application Load Balancer: per hour and per LCU-hour.
+        "alb:hour": Decimal("0.0225"),
+        "alb:lcu": Decimal("0.008"),
+        # CloudWatch Logs: per GB ingested, per GB-month stored; a custom
+        # metric (Container Insights) per metric-month.
+        "logs:ingest": Decimal("0.76"),
+        "logs:storage": Decimal("0.0314"),
+        "cloudwatch:metric": Decimal("0.30"),
     },
 }
 VCPUS = {"t4g.nano": 2, "t4g.micro": 2, "t4g.small": 2, "t4g.medium": 2, "t4g.large": 2, "t4g.xlarge": 4,
@@ -282,3 +298,159 @@ def report_svg(comparison, title):
         y += gap
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+# --- The configuration's cost, before anything exists ------------------------
+# estimate() prices what a configuration would run, from the inventory alone
+# (no AWS call): the typical month and the worst case. It is what site.yml,
+# production.yml and cost.yml print first and what they refuse a
+# configuration on (role cost_guard, tasks_from: estimate), and what
+# docs/costs.md is made from (scripts/costs_doc.py).
+
+# Container Insights (when on): custom metrics per cluster and per service
+# (CloudWatch's count for ECS, about), each priced per metric-month.
+INSIGHTS_METRICS_CLUSTER = 8
+INSIGHTS_METRICS_SERVICE = 11
+
+
+def split_tasks(count, strategy):
+    """How many of `count` tasks run on each capacity provider of an ECS
+    capacity provider strategy: the base first on the one provider that has
+    one, the rest shared by weight. Returns {provider: Decimal}."""
+    count = Decimal(count)
+    shares = {item["capacity_provider"]: Decimal(0) for item in strategy}
+    based = [item for item in strategy if int(item.get("base", 0)) > 0]
+    base = min(count, Decimal(based[0]["base"])) if based else Decimal(0)
+    if based:
+        shares[based[0]["capacity_provider"]] += base
+    weight = sum(Decimal(item.get("weight", 0)) for item in strategy)
+    if count > base and weight > 0:
+        for item in strategy:
+            shares[item["capacity_provider"]] += (count - base) * Decimal(item.get("weight", 0)) / weight
+    return shares
+
+
+def _fmt(value):
+    """A count or size as written: 2, 1.5 (not 2.000 or 1.50)."""
+    value = Decimal(value)
+    return str(value.quantize(Decimal(1))) if value == value.to_integral_value() else str(value.normalize())
+
+
+def estimate(plan, prices, case):
+    """Rows of the month `case` ("typical" or "worst") of a configuration.
+    plan: {"dev": {...}, "production": {...} or None} (see the cost_guard
+    role's estimate entry point for each figure); prices: key -> (price,
+    source). Each row: {part, resource, what, quantity, unit, unit_price,
+    monthly, source}. The typical month runs each app's minimum of tasks and
+    the dev host at the recorded Spot price; the worst case runs each app's
+    maximum and the dev host at its Spot max price (the on-demand price when
+    none is set: what AWS charges at most)."""
+    rows = []
+    worst = case == "worst"
+    short = {"dev": "dev", "production": "prod"}
+
+    def add(part, resource, what, key, quantity, unit):
+        price, source = prices[key]
+        rows.append({"part": short[part], "resource": resource, "what": what, "quantity": Decimal(quantity),
+                     "unit": unit, "unit_price": Decimal(price), "monthly": money(Decimal(price) * Decimal(quantity)),
+                     "source": source})
+
+    dev = plan["dev"]
+    hours = HOURS_PER_MONTH
+    add("dev", "NAT instance", f"{dev['nat_type']}, on-demand", f"ondemand:{dev['nat_type']}", hours, "h")
+    add("dev", "NAT Elastic IP", "public IPv4, attached", "ipv4", hours, "h")
+    add("dev", "NAT root volume", f"{dev['nat_volume_gb']} GB gp3", "ebs:gp3", dev["nat_volume_gb"], "GB-month")
+    cap = Decimal(dev["devhost_spot_max_price"]) if dev.get("devhost_spot_max_price") else None
+    ondemand_key = f"ondemand:{dev['devhost_type']}"
+    if worst:
+        if cap is not None and cap < prices[ondemand_key][0]:
+            rows_price = (cap, "aws_infra_devhost_spot_max_price")
+            what = f"{dev['devhost_type']}, Spot at its max price"
+        else:
+            rows_price = prices[ondemand_key]
+            what = f"{dev['devhost_type']}, Spot at the on-demand price (no lower max price)"
+    else:
+        spot = prices[f"spot:{dev['devhost_type']}"]
+        rows_price = (cap, "aws_infra_devhost_spot_max_price") if cap is not None and cap < spot[0] else spot
+        what = f"{dev['devhost_type']}, Spot"
+    prices = dict(prices, **{"devhost": rows_price})
+    add("dev", "Dev host", what, "devhost", hours, "h")
+    add("dev", "Dev host root volume", f"{dev['devhost_volume_gb']} GB gp3", "ebs:gp3", dev["devhost_volume_gb"],
+        "GB-month")
+    add("dev", "Backup bucket", f"{_fmt(dev['backup_gb'])} GB of dumps kept", "s3:standard", dev["backup_gb"],
+        "GB-month")
+
+    prod = plan.get("production")
+    if prod:
+        spot_names = {"FARGATE": "", "FARGATE_SPOT": "Spot "}
+        for name in sorted(prod["apps"]):
+            app = prod["apps"][name]
+            count = app["max_tasks"] if worst else app["min_tasks"]
+            vcpu, gb = Decimal(app["cpu"]) / 1024, Decimal(app["memory"]) / 1024
+            for provider, tasks in split_tasks(count, prod["strategy"]).items():
+                if tasks == 0:
+                    continue
+                family = "fargate" if provider == "FARGATE" else "fargate_spot"
+                label = f"{_fmt(tasks)} {spot_names[provider]}task(s)"
+                add("production", f"{name} on {provider}", f"{label} x {_fmt(vcpu)} vCPU", f"{family}:arm64:vcpu",
+                    tasks * vcpu * hours, "vCPU-h")
+                add("production", f"{name} on {provider} (memory)", f"{label} x {_fmt(gb)} GB", f"{family}:arm64:gb",
+                    tasks * gb * hours, "GB-h")
+        add("production", "Load balancer", "Application Load Balancer, hours", "alb:hour", hours, "h")
+        add("production", "Load balancer (LCUs)", f"{_fmt(prod['alb_lcus'])} LCU on average (assumed traffic)",
+            "alb:lcu", Decimal(prod["alb_lcus"]) * hours, "LCU-h")
+        add("production", "Load balancer public IPv4", f"one per zone, {prod['alb_azs']} zones", "ipv4",
+            Decimal(prod["alb_azs"]) * hours, "h")
+        db = prod["db"]
+        copies = 2 if db["multi_az"] else 1
+        az = "Multi-AZ (two copies)" if db["multi_az"] else "single-AZ"
+        add("production", "Database", f"{db['class']} MySQL, {az}", f"rds:mysql:{db['class']}", copies * hours, "h")
+        add("production", "Database storage", f"{db['storage_gb']} GB {db['storage_type']}, {az}",
+            f"rds:storage:{db['storage_type']}", copies * Decimal(db["storage_gb"]), "GB-month")
+        add("production", "Database backups", f"{_fmt(db['backup_extra_gb'])} GB beyond the free allowance (assumed)",
+            "rds:backup", db["backup_extra_gb"], "GB-month")
+        logs = Decimal(prod["log_gb_per_month"])
+        add("production", "Logs ingested", f"{_fmt(logs)} GB a month (assumed)", "logs:ingest", logs, "GB")
+        stored = logs * Decimal(prod["log_retention_days"]) / 30
+        add("production", "Logs stored", f"{_fmt(stored.quantize(Decimal('0.01')))} GB, {prod['log_retention_days']} days kept",
+            "logs:storage", stored, "GB-month")
+        if prod["container_insights"]:
+            metrics = INSIGHTS_METRICS_CLUSTER + INSIGHTS_METRICS_SERVICE * len(prod["apps"])
+            add("production", "Container Insights", f"{metrics} custom metrics", "cloudwatch:metric", metrics,
+                "metric-month")
+    total = money(sum((r["monthly"] for r in rows), Decimal(0)))
+    return rows, total
+
+
+def estimate_markdown(rows, total, budget, title):
+    lines = [f"| part | resource | what | unit price | per month | price source |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['part']} | {_md_cell(r['resource'])} | {_md_cell(r['what'])} "
+                     f"| ${r['unit_price'].normalize():f}/{r['unit']} | ${r['monthly']} | {r['source']} |")
+    budget = Decimal(budget)
+    share = (Decimal(total) / budget * 100).quantize(Decimal("0.1")) if budget else Decimal(0)
+    lines.append(f"| **{title}** | | | | **${total}** | {share}% of ${_fmt(budget)} |")
+    return "\n".join(lines) + "\n"
+
+
+def biggest(rows, count=3):
+    """The `count` costliest lines, most first, as "resource $x"."""
+    top = sorted(rows, key=lambda r: r["monthly"], reverse=True)[:count]
+    return [f"{r['resource']} ${r['monthly']}" for r in top]
+
+
+def estimate_text(rows, total, budget, title):
+    """The same rows as aligned plain-text lines (the playbooks print them):
+    a price from the dated table shows no source (the playbook names the
+    table once), one from a setting (the Spot max price) says so."""
+    table = [(r["part"], r["resource"], r["what"], f"${r['unit_price'].normalize():f}/{r['unit']}",
+              f"${r['monthly']}", "" if r["source"].startswith("table") else "(setting)") for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(6)]
+    lines = [f"{title}:"]
+    for row in table:
+        lines.append(" ".join(cell.rjust(widths[i]) if i == 4 else cell.ljust(widths[i])
+                              for i, cell in enumerate(row)).rstrip())
+    budget = Decimal(budget)
+    share = (Decimal(total) / budget * 100).quantize(Decimal("0.1")) if budget else Decimal(0)
+    lines.append(f"total ${total} a month, {share}% of the ${_fmt(budget)} budget")
+    return lines

@@ -29,14 +29,16 @@ description:
   - Resources read, per key of O(resources) - C(instances) (by Name tag, not
     terminated, with termination protection), C(security_groups) (by name in
     a VPC), C(addresses) (Elastic IPs by Name tag), C(route_tables) (by ID),
+    C(vpc_endpoints) (by Name tag, pending or available),
     C(launch_templates) (by name, with the latest version's data),
     C(vpcs) (by Name tag, with their DNS attributes, subnets, internet
     gateways and route tables), C(buckets) (versioning, encryption, public access block,
     ownership, policy, tags, lifecycle), C(iam_roles) (the role, its
     attached and inline policies, the instance profile of the same name),
     C(instance_profiles) (by name),
-    C(sns_topics) (attributes, subscriptions) and C(event_rules) (the rule and
-    its targets).
+    C(sns_topics) (attributes, subscriptions), C(event_rules) (the rule and
+    its targets) and C(alarms) (CloudWatch metric alarms by name, their
+    configuration, not their state).
   - The record is bookkeeping, like the provisioning lock - the module never
     reports a change. In check mode O(state=recorded) writes nothing.
 options:
@@ -184,6 +186,10 @@ def ec2_state(ec2, res):
         state["addresses"] = call(ec2, "describe_addresses", Filters=[{"Name": "tag:Name", "Values": res["addresses"]}])
     if res.get("route_tables"):
         state["route_tables"] = call(ec2, "describe_route_tables", RouteTableIds=res["route_tables"])
+    if res.get("vpc_endpoints"):
+        state["vpc_endpoints"] = call(ec2, "describe_vpc_endpoints", Filters=[
+            {"Name": "tag:Name", "Values": res["vpc_endpoints"]},
+            {"Name": "vpc-endpoint-state", "Values": ["pending", "available"]}])
     for name in res.get("launch_templates") or []:
         state[f"launch_template {name}"] = [
             call(ec2, "describe_launch_templates", LaunchTemplateNames=[name]),
@@ -231,7 +237,8 @@ def profile_identity(answer):
 
 def read_state(module, res):
     state = {}
-    if any(res.get(k) for k in ("instances", "security_groups", "addresses", "route_tables", "launch_templates", "vpcs")):
+    if any(res.get(k) for k in ("instances", "security_groups", "addresses", "route_tables", "vpc_endpoints",
+                                "launch_templates", "vpcs")):
         state["ec2"] = ec2_state(module.client("ec2"), res)
     if res.get("buckets"):
         s3 = module.client("s3")
@@ -249,6 +256,11 @@ def read_state(module, res):
         state["sns_topics"] = {arn: [call(sns, "get_topic_attributes", TopicArn=arn),
                                      call(sns, "list_subscriptions_by_topic", TopicArn=arn)]
                                for arn in res["sns_topics"]}
+    if res.get("alarms"):
+        # The configuration only: an alarm's state moves on its own.
+        answer = call(module.client("cloudwatch"), "describe_alarms", AlarmNames=res["alarms"])
+        state["alarms"] = [{k: v for k, v in alarm.items() if not k.startswith("State")}
+                           for alarm in answer.get("MetricAlarms", [])] if "absent" not in answer else answer
     if res.get("event_rules"):
         events = module.client("events")
         state["event_rules"] = {name: [call(events, "describe_rule", Name=name),
@@ -265,6 +277,7 @@ def found(state):
         "security_groups": len(ec2.get("security_groups", {}).get("SecurityGroups", [])),
         "addresses": len(ec2.get("addresses", {}).get("Addresses", [])),
         "route_tables": len(ec2.get("route_tables", {}).get("RouteTables", [])),
+        "vpc_endpoints": len(ec2.get("vpc_endpoints", {}).get("VpcEndpoints", [])),
         "vpcs": len(ec2.get("vpcs", {}).get("Vpcs", [])),
         "launch_templates": sum(1 for k, v in ec2.items() if k.startswith("launch_template ") and "absent" not in v[0]),
     }
@@ -272,6 +285,7 @@ def found(state):
              "instance_profiles": lambda v: v, "sns_topics": lambda v: v[0], "event_rules": lambda v: v[0]}
     for kind, answer in first.items():
         counts[kind] = sum(1 for v in state.get(kind, {}).values() if "absent" not in answer(v))
+    counts["alarms"] = len(state["alarms"]) if isinstance(state.get("alarms"), list) else 0
     return counts
 
 

@@ -125,6 +125,12 @@ route_tables:
   returned: always
   type: list
   elements: dict
+routed_subnets:
+  description: The subnets associated with the private route table (the NAT may forward their CIDRs).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{subnet_id: subnet-0a1b, cidr_block: 10.20.2.0/24, availability_zone: ap-northeast-2a}]
 """
 
 import datetime
@@ -227,11 +233,16 @@ def network(client, net):
         for kind in subnets:
             filters = dict(net[kind + "_subnet_filters"], **{"vpc-id": vpcs[0]["vpc_id"]})
             subnets[kind] = paged(client, "describe_subnets", "Subnets", filters)
-    route_tables = []
+    route_tables, routed = [], []
     if len(vpcs) == 1 and len(subnets["public"]) == 1 and len(subnets["private"]) == 1:
         filters = net["route_table_filters"] or {"association.subnet-id": subnets["private"][0]["subnet_id"]}
         route_tables = paged(client, "describe_route_tables", "RouteTables", filters)
-    return vpcs, subnets, route_tables
+        # Every subnet whose traffic the private route table carries: the
+        # ones the NAT may forward (the dev host's, and other zones').
+        ids = sorted({a["subnet_id"] for t in route_tables for a in t.get("associations", []) if a.get("subnet_id")})
+        if ids:
+            routed = paged(client, "describe_subnets", "Subnets", {"subnet-id": ids})
+    return vpcs, subnets, route_tables, routed
 
 
 def missing_key_names(client, names):
@@ -265,12 +276,12 @@ def main():
     )
     client = module.client("ec2")
     names = sorted(set(module.params["instance_types"]))
-    found_images, vpcs, subnets, route_tables = [], [], {"public": [], "private": []}, []
+    found_images, vpcs, subnets, route_tables, routed = [], [], {"public": [], "private": []}, [], []
     try:
         if module.params["ami"]:
             found_images = images(client, module.params["ami"])
         if module.params["network"]:
-            vpcs, subnets, route_tables = network(client, module.params["network"])
+            vpcs, subnets, route_tables, routed = network(client, module.params["network"])
         account_id = module.client("sts").get_caller_identity()["Account"]
         missing_keys = missing_key_names(client, module.params["key_names"])
         found, unknown = existing_types(client, names)
@@ -284,7 +295,7 @@ def main():
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Could not read the AMI, the network, the instance types, their Spot prices or the account ID")
     module.exit_json(changed=False, account_id=account_id, missing_key_names=missing_keys, instance_types=result, unknown=sorted(unknown), images=found_images,
-                     vpcs=vpcs, subnets=subnets, route_tables=route_tables)
+                     vpcs=vpcs, subnets=subnets, route_tables=route_tables, routed_subnets=routed)
 
 
 if __name__ == "__main__":

@@ -114,7 +114,8 @@ def project_paths(extra_vars):
 @pytest.fixture(scope="module")
 def refusals(request, tmp_path_factory):
     """Every case of the module's CASES and the control in ONE run of its
-    ROLE on the controller, a host per case (labhelpers.refusal_batch):
+    ROLE on the controller (its ENTRY_POINTS in turn, default main), a host
+    per case (labhelpers.refusal_batch):
     {n (the case's index in CASES) or "control": [(task, result), ...]}.
     A module whose role reads its images' registries before its first AWS
     call names that option in REGISTRY_MIRRORS: BASE's images are then
@@ -136,7 +137,9 @@ def refusals(request, tmp_path_factory):
     try:
         cases = {case_name(n): {**base, **project_paths(p.values[0])} for n, p in enumerate(mod.CASES)}
         ran = refusal_batch(tmp_path_factory.mktemp(f"{mod.ROLE}-refusals"), {**cases, "control": base},
-                            [{"name": "Run the role", "ansible.builtin.include_role": {"name": mod.ROLE}}],
+                            [{"name": f"Run the role's {entry}", "ansible.builtin.include_role": {
+                                "name": mod.ROLE, "tasks_from": entry}}
+                             for entry in getattr(mod, "ENTRY_POINTS", ["main"])],
                             project_group_vars=False, **getattr(mod, "REFUSAL_OPTIONS", {}))
     finally:
         if registry:

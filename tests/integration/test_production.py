@@ -5,9 +5,10 @@ asked. moto answers the APIs only: no task runs, no load balancer serves
 (docs/production.md, "What the lab does not model")."""
 
 import json
+import re
 
 import pytest
-from labhelpers import assert_refused_case, bad_inputs
+from labhelpers import assert_refused_case, bad_inputs, moto_recorded_actions, moto_recording
 
 PREFIX = "itsupport-prod"
 APPS = {"council": 8080, "homepage": 8000}
@@ -159,9 +160,9 @@ def test_log_groups_keep_30_days(moto, runs):
         assert groups[f"/ecs/{PREFIX}-{app}"]["retentionInDays"] == 30
 
 
-def test_services_run_private_without_public_ip_behind_their_target_group(moto, runs):
-    # Zone a's private subnet only: the one the NAT instance forwards.
-    private = subnet_ids(moto, ["itsupport-private-a"])
+def test_services_run_private_in_two_zones_without_public_ip_behind_their_target_group(moto, runs):
+    # Both zones' private subnets: the NAT instance forwards both.
+    private = subnet_ids(moto, ["itsupport-private-a", "itsupport-private-b"])
     tasks_sg = group_id(moto, f"{PREFIX}-tasks")["GroupId"]
     tgs = {tg["TargetGroupName"]: tg["TargetGroupArn"]
            for tg in moto.client("elbv2").describe_target_groups()["TargetGroups"]}
@@ -170,7 +171,12 @@ def test_services_run_private_without_public_ip_behind_their_target_group(moto, 
         net = svc["networkConfiguration"]["awsvpcConfiguration"]
         assert sorted(net["subnets"]) == private
         assert net["assignPublicIp"] == "DISABLED" and net["securityGroups"] == [tasks_sg]
-        assert svc["launchType"] == "FARGATE"
+        # The base on FARGATE, every task beyond it on FARGATE_SPOT (the
+        # strategy read back: lab/moto_server.py keeps it, as AWS does).
+        assert "launchType" not in svc
+        assert sorted(svc["capacityProviderStrategy"], key=lambda s: s["capacityProvider"]) == [
+            {"capacityProvider": "FARGATE", "base": 1, "weight": 0},
+            {"capacityProvider": "FARGATE_SPOT", "base": 0, "weight": 1}]
         assert svc["loadBalancers"] == [{"targetGroupArn": tgs[f"{PREFIX}-{app}"], "containerName": app,
                                          "containerPort": port}]
         assert svc["healthCheckGracePeriodSeconds"] == 120
@@ -190,13 +196,13 @@ def test_cluster_has_both_fargate_capacity_providers_and_no_container_insights(m
     assert {s["name"]: s["value"] for s in cluster.get("settings", [])}.get("containerInsights") == "disabled"
 
 
-def test_scaling_between_one_and_four_tasks_on_60_percent_cpu(moto, runs):
+def test_scaling_between_one_and_two_tasks_on_60_percent_cpu(moto, runs):
     aas = moto.client("application-autoscaling")
     targets = {t["ResourceId"]: t for t in aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]}
     policies = aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
     for app in APPS:
         target = targets[f"service/{PREFIX}/{app}"]
-        assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 4)
+        assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 2)
         (policy,) = [p for p in policies if p["ResourceId"] == f"service/{PREFIX}/{app}"]
         conf = policy["TargetTrackingScalingPolicyConfiguration"]
         assert policy["PolicyType"] == "TargetTrackingScaling" and conf["TargetValue"] == 60.0
@@ -259,7 +265,7 @@ def test_database_is_backed_up_protected_encrypted_in_two_azs(moto, runs):
     rds = moto.client("rds")
     (db,) = rds.describe_db_instances(DBInstanceIdentifier=f"{PREFIX}-db")["DBInstances"]
     assert db["Engine"] == "mysql" and db["EngineVersion"].startswith("8.4")
-    assert db["MultiAZ"] is False  # production_db_multi_az's default; the lab's too
+    assert db["MultiAZ"] is True  # production_db_multi_az's default: not a single point of failure
     assert db["BackupRetentionPeriod"] == 7
     assert db["DeletionProtection"] is True and db["StorageEncrypted"] is True
     assert db["PubliclyAccessible"] is False
@@ -295,22 +301,67 @@ def test_check_mode_on_the_built_account_changes_nothing(moto, runs):
     assert state(moto) == before
 
 
-def test_a_cpu_change_makes_a_new_revision_the_service_uses_and_the_other_settings_follow(moto, runs):
+BIGGER = {
+    "production_db_multi_az": False,
+    "production_capacity_provider_strategy": [{"capacity_provider": "FARGATE", "base": 1, "weight": 1},
+                                              {"capacity_provider": "FARGATE_SPOT", "weight": 1}],
+    "production_app_settings": {"council": {"cpu": "1024", "memory": "2048", "path_patterns": ["/council/*"],
+                                            "min_tasks": 2, "max_tasks": 6,
+                                            "env": {"SPRING_DATASOURCE_URL": "jdbc:mysql://db.prod:3306/council"}},
+                                "homepage": {"path_patterns": ["/*"], "priority": 100}}}
+
+
+@pytest.fixture(scope="module")
+def over_budget(moto, runs):
+    """BIGGER's worst case is above the budget: production.yml refuses it
+    before any AWS call (moto's recorder on), then runs it with the amount
+    repeated in cost_guard_accept_over_budget_usd."""
+    before = state(moto)
     old = service(moto, "council")["taskDefinition"]
-    rc, out, _ = play(moto, extra_vars={
-        "production_db_multi_az": True,
-        "production_app_settings": {"council": {"cpu": "1024", "memory": "2048", "path_patterns": ["/council/*"],
-                                                "min_tasks": 2, "max_tasks": 6,
-                                                "env": {"SPRING_DATASOURCE_URL": "jdbc:mysql://db.prod:3306/council"}},
-                                    "homepage": {"path_patterns": ["/*"], "priority": 100}}})
+    moto_recording(moto.url, True)
+    try:
+        refused = play(moto, extra_vars=BIGGER)
+    finally:
+        moto_recording(moto.url, False)
+    calls = moto_recorded_actions(moto.url)
+    after_refusal = state(moto)
+    amount = re.search(r"-e cost_guard_accept_over_budget_usd=([0-9.]+)", " ".join(refused[1].split()))
+    accepted = play(moto, extra_vars={**BIGGER, "cost_guard_accept_over_budget_usd": amount.group(1)}) \
+        if amount else None
+    return {"before": before, "old": old, "refused": refused, "calls": calls, "after_refusal": after_refusal,
+            "amount": amount.group(1) if amount else None, "accepted": accepted}
+
+
+def test_a_worst_case_over_the_budget_is_refused_before_any_aws_call(over_budget):
+    rc, out, _ = over_budget["refused"]
+    text = " ".join(out.split())
+    assert rc != 0, out
+    # Six council tasks of 1 vCPU and 2 GB, half of those beyond the base on
+    # FARGATE: the biggest line.
+    assert "is above the $150 budget (cost_guard_budget_usd). The biggest lines: council on FARGATE $" in text, text
+    assert over_budget["amount"] and float(over_budget["amount"]) > 150, text
+    assert over_budget["calls"] == [], over_budget["calls"]
+    assert over_budget["after_refusal"] == over_budget["before"]
+
+
+def test_a_cpu_change_makes_a_new_revision_the_service_uses_and_the_other_settings_follow(moto, over_budget):
+    """BIGGER, accepted over budget: a new revision, the database single-AZ,
+    two to six tasks, half the scale-out on FARGATE."""
+    old = over_budget["old"]
+    rc, out, _ = over_budget["accepted"]
     assert rc == 0, out
+    assert f"Worst case ${over_budget['amount']} a month" in " ".join(out.split()), out
     new = service(moto, "council")["taskDefinition"]
     assert new != old and int(new.split(":")[-1]) > int(old.split(":")[-1])
     td = task_definition(moto, new)
     assert (td["cpu"], td["memory"]) == ("1024", "2048")
     assert task_definition(moto, old)["cpu"] == "512"
     (db,) = moto.client("rds").describe_db_instances(DBInstanceIdentifier=f"{PREFIX}-db")["DBInstances"]
-    assert db["MultiAZ"] is True
+    assert db["MultiAZ"] is False
+    # A changed strategy reaches the service (a new deployment carries it).
+    assert sorted(service(moto, "council")["capacityProviderStrategy"], key=lambda s: s["capacityProvider"]) == [
+        {"capacityProvider": "FARGATE", "base": 1, "weight": 1},
+        {"capacityProvider": "FARGATE_SPOT", "base": 0, "weight": 1}]
     (target,) = [t for t in moto.client("application-autoscaling").describe_scalable_targets(
         ServiceNamespace="ecs")["ScalableTargets"] if t["ResourceId"] == f"service/{PREFIX}/council"]
     assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 6)

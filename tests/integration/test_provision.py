@@ -101,6 +101,27 @@ def test_private_default_route_targets_the_nats_eni_and_other_routes_stay(provis
     assert "192.168.100.0/24" in routes, "a route the playbook does not own was purged"
 
 
+def test_s3_is_reached_through_a_gateway_endpoint_on_the_private_route_table(provisioned):
+    rt = provisioned.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": ["itsupport-private-rt"]}])["RouteTables"][0]
+    (endpoint,) = provisioned.describe_vpc_endpoints(
+        Filters=[{"Name": "tag:Name", "Values": [f"{PREFIX}-s3-endpoint"]}])["VpcEndpoints"]
+    assert endpoint["ServiceName"] == "com.amazonaws.ap-northeast-2.s3"
+    assert endpoint["VpcEndpointType"] == "Gateway" and endpoint["RouteTableIds"] == [rt["RouteTableId"]]
+    assert tags(endpoint)["ManagedBy"] == "ansible"
+    # The route to S3's prefix list, through the endpoint (moto writes it).
+    assert [r for r in rt["Routes"] if r.get("GatewayId") == endpoint["VpcEndpointId"]], rt["Routes"]
+
+
+def test_the_nat_status_alarm_tells_the_admins_and_recovers_the_nat(moto, provisioned):
+    nat = instances(provisioned)[f"{PREFIX}-nat"]
+    (alarm,) = moto.client("cloudwatch").describe_alarms(AlarmNames=[f"{PREFIX}-nat-status"])["MetricAlarms"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/EC2", "StatusCheckFailed")
+    assert alarm["Dimensions"] == [{"Name": "InstanceId", "Value": nat["InstanceId"]}]
+    assert sorted(alarm["AlarmActions"]) == sorted([
+        f"arn:aws:sns:ap-northeast-2:123456789012:{PREFIX}-alerts", "arn:aws:automate:ap-northeast-2:ec2:recover"])
+    assert alarm["EvaluationPeriods"] == 2 and alarm["Period"] == 60
+
+
 def test_launch_template_is_persistent_spot_stopped_on_interruption(provisioned):
     data = provisioned.describe_launch_template_versions(
         LaunchTemplateName=f"{PREFIX}-devhost-lt", Versions=["$Latest"])["LaunchTemplateVersions"][0]["LaunchTemplateData"]
@@ -108,7 +129,9 @@ def test_launch_template_is_persistent_spot_stopped_on_interruption(provisioned)
     assert market["MarketType"] == "spot"
     assert market["SpotOptions"]["SpotInstanceType"] == "persistent"
     assert market["SpotOptions"]["InstanceInterruptionBehavior"] == "stop"
-    assert "MaxPrice" not in market["SpotOptions"], "default must be no max price (on-demand cap)"
+    # The default max price: the whole environment's worst case under the
+    # budget (docs/costs.md), not the on-demand cap.
+    assert market["SpotOptions"].get("MaxPrice") == "0.012", market
     assert data["MetadataOptions"]["HttpTokens"] == "required"
     # 1: only the host itself, not a container behind its Docker bridge,
     # can read the instance role's credentials.
@@ -430,7 +453,26 @@ def foreign(provisioned):
     eni = inst["NetworkInterfaces"][0]["NetworkInterfaceId"]
     rt = ec2.create_route_table(VpcId=private["VpcId"])["RouteTable"]["RouteTableId"]
     ec2.create_route(RouteTableId=rt, DestinationCidrBlock="0.0.0.0/0", NetworkInterfaceId=eni)
-    yield {"instance": inst["InstanceId"], "route_table": rt, "eni": eni}
+    # Routes of every kind in the project's own private route table that
+    # someone else made (the seed's internet gateway route is one more):
+    # through a network interface, another endpoint's prefix list, a
+    # peering connection and a transit gateway.
+    private_rt = ec2.describe_route_tables(
+        Filters=[{"Name": "tag:Name", "Values": ["itsupport-private-rt"]}])["RouteTables"][0]["RouteTableId"]
+    ec2.create_route(RouteTableId=private_rt, DestinationCidrBlock="172.16.1.0/24", NetworkInterfaceId=eni)
+    dynamodb = ec2.create_vpc_endpoint(VpcId=private["VpcId"], ServiceName="com.amazonaws.ap-northeast-2.dynamodb",
+                                       VpcEndpointType="Gateway", RouteTableIds=[private_rt])["VpcEndpoint"]
+    peer_vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+    peering = ec2.create_vpc_peering_connection(VpcId=private["VpcId"], PeerVpcId=peer_vpc)["VpcPeeringConnection"]
+    ec2.create_route(RouteTableId=private_rt, DestinationCidrBlock="10.99.0.0/16",
+                     VpcPeeringConnectionId=peering["VpcPeeringConnectionId"])
+    tgw = ec2.create_transit_gateway(Description="the university's")["TransitGateway"]["TransitGatewayId"]
+    ec2.create_route(RouteTableId=private_rt, DestinationCidrBlock="10.98.0.0/16", TransitGatewayId=tgw)
+    routes = [r for r in ec2.describe_route_tables(RouteTableIds=[private_rt])["RouteTables"][0]["Routes"]
+              if r.get("DestinationCidrBlock") != "0.0.0.0/0" and r.get("GatewayId") != "local"
+              and not (r.get("DestinationPrefixListId") and r.get("GatewayId") != dynamodb["VpcEndpointId"])]
+    yield {"instance": inst["InstanceId"], "route_table": rt, "eni": eni, "private_rt": private_rt,
+           "private_routes": routes, "endpoint": dynamodb["VpcEndpointId"]}
     ec2.terminate_instances(InstanceIds=[inst["InstanceId"]])
 
 
@@ -572,6 +614,23 @@ def test_teardown_at_the_prompt_stops_unless_the_environment_is_typed(moto, prov
     assert len(provisioned.describe_addresses()["Addresses"]) == 1
 
 
+def kinds_of(routes):
+    """What each route goes through, in words."""
+    kinds = set()
+    for r in routes:
+        if r.get("DestinationPrefixListId"):
+            kinds.add("endpoint prefix list")
+        elif r.get("VpcPeeringConnectionId"):
+            kinds.add("peering")
+        elif r.get("TransitGatewayId"):
+            kinds.add("transit gateway")
+        elif r.get("NetworkInterfaceId"):
+            kinds.add("network interface")
+        elif r.get("GatewayId", "").startswith("igw-"):
+            kinds.add("gateway")
+    return kinds
+
+
 def test_teardown_leaves_nothing_billable_keeps_the_backups_and_touches_nothing_else(moto, provisioned, foreign):
     s3 = moto.client("s3")
     s3.put_object(Bucket=BUCKET, Key="mysql/20261127T000000Z.sql.gz", Body=b"a backup")
@@ -602,8 +661,18 @@ def test_teardown_leaves_nothing_billable_keeps_the_backups_and_touches_nothing_
     assert f"{PREFIX}-alerts" not in [r["Name"] for r in moto.client("events").list_rules()["Rules"]]
     assert not [t for t in moto.client("sns").list_topics()["Topics"] if t["TopicArn"].endswith(f":{PREFIX}-alerts")]
     rt = provisioned.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": ["itsupport-private-rt"]}])["RouteTables"][0]
-    dests = {r["DestinationCidrBlock"] for r in rt["Routes"]}
+    dests = {r.get("DestinationCidrBlock") for r in rt["Routes"]}
     assert "0.0.0.0/0" not in dests and "192.168.100.0/24" in dests
+    # Every route someone else made is there as it was, whatever its target;
+    # the project's S3 endpoint went, and its route with it.
+    kept = [r for r in rt["Routes"] if r.get("GatewayId") != "local"]
+    assert sorted(map(str, kept)) == sorted(map(str, foreign["private_routes"])), kept
+    assert kinds_of(kept) == {"gateway", "network interface", "endpoint prefix list", "peering", "transit gateway"}
+    endpoints = provisioned.describe_vpc_endpoints(Filters=[{"Name": "vpc-endpoint-state",
+                                                             "Values": ["pending", "available"]}])["VpcEndpoints"]
+    assert [e["VpcEndpointId"] for e in endpoints] == [foreign["endpoint"]], endpoints
+    alarms = moto.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    assert f"{PREFIX}-nat-status" not in [a["AlarmName"] for a in alarms]
     # A new environment under the same name starts with every task.
     records = moto.client("ssm").get_parameters_by_path(Path="/itsupport/dev/converged", Recursive=True)["Parameters"]
     assert records == [], records

@@ -53,6 +53,8 @@ def test_types_network_and_account_are_read(ec2, preflight, run_module):
     assert [s["subnet_id"] for s in res["subnets"]["private"]] == [subnets["private"]]
     assert [s["subnet_id"] for s in res["subnets"]["public"]] == [subnets["public"]]
     assert [t["route_table_id"] for t in res["route_tables"]] == [table]
+    # The subnets the private route table carries: the NAT may forward them.
+    assert [s["cidr_block"] for s in res["routed_subnets"]] == ["10.20.2.0/24"]
     assert res["account_id"] == "123456789012"
     assert res["changed"] is False
 

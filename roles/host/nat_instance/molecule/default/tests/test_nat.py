@@ -46,6 +46,12 @@ def test_client_gets_out_masqueraded(client):
     assert_nat_works(client)
 
 
+def test_a_client_in_the_second_private_subnet_gets_out_masqueraded():
+    """The other zone's private subnet (production's tasks there) is
+    forwarded and masqueraded too."""
+    assert_nat_works(lab_host("natlab-client-b"))
+
+
 def test_source_outside_the_cidrs_is_not_forwarded(host, stranger):
     before = forward_drops(host)
     ok, body = http_get(stranger, ECHO_URL, timeout=3)
