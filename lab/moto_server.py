@@ -42,6 +42,10 @@ def create_service(self):
         value = self._get_param(param)
         if value is not None:
             setattr(service, attribute, value)
+    # A service on a capacity provider strategy has no launch type (moto
+    # gives it EC2).
+    if self._get_param("capacityProviderStrategy") and not self._get_param("launchType"):
+        service.launch_type = None
     return result
 
 

@@ -2,6 +2,7 @@
 """Filters of the cost guard (role cost_guard)."""
 
 import datetime
+from decimal import Decimal
 
 
 def cost_windows(today):
@@ -28,6 +29,31 @@ def window_days(window):
         return -1
 
 
+# What the estimate assumes where the live model measures: a difference on
+# these is expected, not a disagreement of the two models.
+MEASURED = {"s3:standard": "the bucket's bytes now, against the assumed backups",
+            "logs:storage": "the log groups' stored bytes now, against the assumed month",
+            "ebs:gp2": "the volumes as they are", "ebs:gp3": "the volumes as they are"}
+
+
+def cost_compare(estimate_rows, live_rows):
+    """The estimate's typical month and the live model, per price key (the
+    same thing priced the same way: an instance type, a Fargate
+    provider, the load balancer's hours, the database class...): the keys
+    both have, each with both monthly sums, whether they agree, and why a
+    difference is expected where one side measures what the other assumes."""
+    def sums(rows):
+        out = {}
+        for r in rows:
+            out[r["key"]] = out.get(r["key"], Decimal(0)) + Decimal(str(r["monthly"]))
+        return out
+
+    est, live = sums(estimate_rows), sums(live_rows)
+    return [{"key": k, "estimate": f"{est[k]:.2f}", "live": f"{live[k]:.2f}", "agree": est[k] == live[k],
+             "why": "" if est[k] == live[k] else MEASURED.get(k, "the live count or size differs from the setting")}
+            for k in sorted(set(est) & set(live))]
+
+
 class FilterModule:
     def filters(self):
-        return {"cost_windows": cost_windows, "cost_window_days": window_days}
+        return {"cost_windows": cost_windows, "cost_window_days": window_days, "cost_compare": cost_compare}

@@ -126,7 +126,7 @@ def model(resources, prices):
             return
         rows.append({"resource": res["id"], "name": res.get("name", ""), "kind": res["kind"], "detail": detail,
                      "unit_price": str(price), "unit": unit, "monthly": money(Decimal(price) * quantity),
-                     "source": source})
+                     "source": source, "key": key.split("@")[0]})
 
     for res in resources:
         kind = res["kind"]
@@ -146,20 +146,46 @@ def model(resources, prices):
             add(res, "s3:standard", Decimal(res["bytes"]) / Decimal(1024 ** 3), "GB-month",
                 f"{Decimal(res['bytes']) / Decimal(1024 ** 2):.1f} MB in {res['objects']} objects")
         elif kind == "ecs_service":
-            tasks = Decimal(res["desired"])
-            add(res, "fargate:arm64:vcpu", tasks * Decimal(res["cpu"]) / 1024 * HOURS_PER_MONTH, "vCPU-h",
-                f"{res['desired']} task(s) x {Decimal(res['cpu']) / 1024} vCPU")
-            add(dict(res, id=res["id"] + " (memory)"), "fargate:arm64:gb",
-                tasks * Decimal(res["memory"]) / 1024 * HOURS_PER_MONTH, "GB-h",
-                f"{res['desired']} task(s) x {Decimal(res['memory']) / 1024} GB")
-        elif kind == "rds_instance" and res["status"] != "stopped":
+            # Split over the service's capacity provider strategy as ECS
+            # places the tasks (none: the FARGATE launch type).
+            strategy = res.get("strategy") or [{"capacity_provider": "FARGATE", "base": 0, "weight": 1}]
+            for provider, tasks in split_tasks(res["desired"], strategy).items():
+                if tasks == 0 and len(strategy) > 1:
+                    continue
+                family, label = ("fargate", "") if provider == "FARGATE" else ("fargate_spot", "Spot ")
+                suffix = "" if provider == "FARGATE" and len(strategy) == 1 else f" on {provider}"
+                add(dict(res, id=res["id"] + suffix), f"{family}:arm64:vcpu",
+                    tasks * Decimal(res["cpu"]) / 1024 * HOURS_PER_MONTH, "vCPU-h",
+                    f"{_fmt(tasks)} {label}task(s) x {Decimal(res['cpu']) / 1024} vCPU")
+                add(dict(res, id=res["id"] + suffix + " (memory)"), f"{family}:arm64:gb",
+                    tasks * Decimal(res["memory"]) / 1024 * HOURS_PER_MONTH, "GB-h",
+                    f"{_fmt(tasks)} {label}task(s) x {Decimal(res['memory']) / 1024} GB")
+        elif kind == "load_balancer":
+            add(res, "alb:hour", HOURS_PER_MONTH, "h", "Application Load Balancer, hours")
+            add(dict(res, id=res["id"] + " (LCUs)"), "alb:lcu", Decimal(res["lcus"]) * HOURS_PER_MONTH, "LCU-h",
+                f"{_fmt(res['lcus'])} LCU on average (assumed traffic)")
+            add(dict(res, id=res["id"] + " (public IPv4)"), "ipv4", Decimal(res["azs"]) * HOURS_PER_MONTH, "h",
+                f"one per zone, {res['azs']} zones")
+        elif kind == "log_groups":
+            add(dict(res, id=res["id"] + " (ingested)"), "logs:ingest", Decimal(res["ingest_gb"]), "GB",
+                f"{_fmt(res['ingest_gb'])} GB a month (assumed)")
+            stored = Decimal(res["stored_bytes"]) / Decimal(1024 ** 3)
+            add(dict(res, id=res["id"] + " (stored)"), "logs:storage", stored, "GB-month",
+                f"{stored:.2f} GB in {res['groups']} log group(s)")
+        elif kind == "insights":
+            add(res, "cloudwatch:metric", Decimal(res["metrics"]), "metric-month",
+                f"Container Insights, {res['metrics']} custom metrics")
+        if kind == "rds_instance" and res.get("backup_extra_gb") is not None:
+            add(dict(res, id=res["id"] + " (backups)"), "rds:backup", Decimal(res["backup_extra_gb"]), "GB-month",
+                f"{_fmt(res['backup_extra_gb'])} GB beyond the free allowance (assumed)")
+        if kind == "rds_instance" and res["status"] != "stopped":
             copies = 2 if res["multi_az"] else 1
             az = "Multi-AZ" if res["multi_az"] else "single-AZ"
             add(res, f"rds:{res['engine']}:{res['class']}", copies * HOURS_PER_MONTH, "h",
                 f"{res['class']} {res['engine']}, {az}")
             add(dict(res, id=res["id"] + " (storage)"), f"rds:storage:{res['storage_type']}",
                 Decimal(copies * res["size_gb"]), "GB-month", f"{res['size_gb']} GB {res['storage_type']}, {az}")
-        elif kind == "rds_instance":
+        elif kind == "rds_instance":  # stopped: its storage only
             add(dict(res, id=res["id"] + " (storage)"), f"rds:storage:{res['storage_type']}",
                 Decimal((2 if res["multi_az"] else 1) * res["size_gb"]), "GB-month",
                 f"{res['size_gb']} GB {res['storage_type']}, instance stopped")
@@ -349,11 +375,11 @@ def estimate(plan, prices, case):
     worst = case == "worst"
     short = {"dev": "dev", "production": "prod"}
 
-    def add(part, resource, what, key, quantity, unit):
+    def add(part, resource, what, key, quantity, unit, priced_as=None):
         price, source = prices[key]
         rows.append({"part": short[part], "resource": resource, "what": what, "quantity": Decimal(quantity),
                      "unit": unit, "unit_price": Decimal(price), "monthly": money(Decimal(price) * Decimal(quantity)),
-                     "source": source})
+                     "source": source, "key": priced_as or key})
 
     dev = plan["dev"]
     hours = HOURS_PER_MONTH
@@ -374,7 +400,7 @@ def estimate(plan, prices, case):
         rows_price = (cap, "aws_infra_devhost_spot_max_price") if cap is not None and cap < spot[0] else spot
         what = f"{dev['devhost_type']}, Spot"
     prices = dict(prices, **{"devhost": rows_price})
-    add("dev", "Dev host", what, "devhost", hours, "h")
+    add("dev", "Dev host", what, "devhost", hours, "h", priced_as=f"spot:{dev['devhost_type']}")
     add("dev", "Dev host root volume", f"{dev['devhost_volume_gb']} GB gp3", "ebs:gp3", dev["devhost_volume_gb"],
         "GB-month")
     add("dev", "Backup bucket", f"{_fmt(dev['backup_gb'])} GB of dumps kept", "s3:standard", dev["backup_gb"],

@@ -9,7 +9,12 @@ description:
   - Reads the resources that carry every tag in O(tags) (instances with type,
     market and credit mode, their volumes, snapshots, Elastic IPs and public
     IPv4 addresses, Spot requests), the backup bucket's size and, if given,
-    the ECS services of a cluster, and prices each for a 730-hour month.
+    the ECS services of a cluster (split over each service's capacity
+    provider strategy, Container Insights when on), the load balancers
+    (hours, assumed LCUs, one public IPv4 per zone), the log groups (stored
+    bytes, assumed ingestion) and the RDS instances (Multi-AZ doubled,
+    assumed backups beyond the free allowance), and prices each for a
+    730-hour month.
   - Spot prices are the median of the Spot price history of the last
     O(spot_days) days in the instance's Availability Zone (Linux/UNIX).
     Other prices come from the AWS Price List API when O(price_source=api),
@@ -57,6 +62,32 @@ options:
     description: The monthly budget in USD the total is compared with.
     type: float
     required: true
+  load_balancers:
+    description: Load balancers priced when they exist (hours, LCUs as assumed, one public IPv4 per zone).
+    type: list
+    elements: str
+    default: []
+  log_group_prefix:
+    description: Log groups priced by this name prefix (their stored bytes, and the assumed ingestion). Empty to skip.
+    type: str
+    default: ""
+  assumptions:
+    description: The figures no API gives a month ahead, as the estimate states them (cost_guard_assumed_*).
+    type: dict
+    default: {}
+    suboptions:
+      alb_lcus:
+        description: Average load balancer capacity units.
+        type: float
+        default: 1
+      log_gb_per_month:
+        description: GB of logs ingested a month.
+        type: float
+        default: 5
+      rds_backup_extra_gb:
+        description: GB of automated backups beyond the free allowance, per priced RDS instance.
+        type: float
+        default: 0
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -110,8 +141,9 @@ try:
 except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
 
-from ansible.module_utils.itsupport_cost import (TABLE_DATE, median, model, model_markdown, price_from_price_list,
-                                                 price_key, table_price, waste)
+from ansible.module_utils.itsupport_cost import (INSIGHTS_METRICS_CLUSTER, INSIGHTS_METRICS_SERVICE, TABLE_DATE, median,
+                                                 model, model_markdown, price_from_price_list, price_key, table_price,
+                                                 waste)
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
@@ -139,6 +171,7 @@ def name_of(obj):
 
 def read_resources(module, ec2, now):
     tags = module.params["tags"]
+    assumed = {k: Decimal(str(v)) for k, v in module.params["assumptions"].items()}
     resources, instance_ids = [], []
     pages = ec2.get_paginator("describe_instances").paginate(
         Filters=tag_filters(tags) + [{"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])
@@ -216,12 +249,17 @@ def read_resources(module, ec2, now):
     if module.params["bucket"]:
         s3 = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
         size = count = 0
-        # Every version is billed (the backup bucket is versioned).
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=module.params["bucket"]):
-            for o in page.get("Versions", []):
-                size += o["Size"]
-                count += 1
-        resources.append({"kind": "bucket", "id": module.params["bucket"], "name": "", "bytes": size, "objects": count})
+        try:
+            # Every version is billed (the backup bucket is versioned).
+            for page in s3.get_paginator("list_object_versions").paginate(Bucket=module.params["bucket"]):
+                for o in page.get("Versions", []):
+                    size += o["Size"]
+                    count += 1
+            resources.append({"kind": "bucket", "id": module.params["bucket"], "name": "", "bytes": size,
+                              "objects": count})
+        except botocore.exceptions.ClientError as e:
+            if e.response.get("Error", {}).get("Code") != "NoSuchBucket":
+                raise  # not made (yet): nothing to price
     if module.params["ecs_cluster"]:
         ecs = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
         try:
@@ -232,8 +270,35 @@ def read_resources(module, ec2, now):
             arns = []  # no production cluster (yet)
         for svc in (ecs.describe_services(cluster=module.params["ecs_cluster"], services=arns)["services"] if arns else []):
             td = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+            strategy = [{"capacity_provider": s["capacityProvider"], "base": s.get("base", 0),
+                         "weight": s.get("weight", 0)} for s in svc.get("capacityProviderStrategy") or []]
             resources.append({"kind": "ecs_service", "id": svc["serviceName"], "name": "", "desired": svc["desiredCount"],
-                              "cpu": td.get("cpu", "0"), "memory": td.get("memory", "0")})
+                              "cpu": td.get("cpu", "0"), "memory": td.get("memory", "0"), "strategy": strategy})
+        clusters = ecs.describe_clusters(clusters=[module.params["ecs_cluster"]], include=["SETTINGS"])["clusters"]
+        insights = [s for c in clusters if c.get("status") == "ACTIVE" for s in c.get("settings", [])
+                    if s.get("name") == "containerInsights" and s.get("value") in ("enabled", "enhanced")]
+        if insights and arns:
+            resources.append({"kind": "insights", "id": f"{module.params['ecs_cluster']} (Container Insights)",
+                              "name": "", "metrics": INSIGHTS_METRICS_CLUSTER + INSIGHTS_METRICS_SERVICE * len(arns)})
+    if module.params["load_balancers"]:
+        elb = module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
+        for name in module.params["load_balancers"]:
+            try:
+                (lb,) = elb.describe_load_balancers(Names=[name])["LoadBalancers"]
+            except botocore.exceptions.ClientError as e:
+                if e.response.get("Error", {}).get("Code") != "LoadBalancerNotFound":
+                    raise
+                continue  # not made (yet)
+            resources.append({"kind": "load_balancer", "id": name, "name": "", "lcus": assumed["alb_lcus"],
+                              "azs": len(lb.get("AvailabilityZones", []))})
+    if module.params["log_group_prefix"]:
+        logs = module.client("logs", retry_decorator=AWSRetry.jittered_backoff())
+        groups = [g for page in logs.get_paginator("describe_log_groups").paginate(
+            logGroupNamePrefix=module.params["log_group_prefix"]) for g in page["logGroups"]]
+        if groups:
+            resources.append({"kind": "log_groups", "id": f"{module.params['log_group_prefix']}*", "name": "",
+                              "groups": len(groups), "stored_bytes": sum(g.get("storedBytes", 0) for g in groups),
+                              "ingest_gb": assumed["log_gb_per_month"]})
     if module.params["rds_instances"]:
         rds = module.client("rds", retry_decorator=AWSRetry.jittered_backoff())
         for ident in module.params["rds_instances"]:
@@ -246,7 +311,8 @@ def read_resources(module, ec2, now):
             resources.append({"kind": "rds_instance", "id": ident, "name": "", "class": db["DBInstanceClass"],
                               "engine": db["Engine"], "multi_az": bool(db.get("MultiAZ")),
                               "storage_type": db.get("StorageType", "gp2"), "size_gb": db["AllocatedStorage"],
-                              "status": db["DBInstanceStatus"]})
+                              "status": db["DBInstanceStatus"],
+                              "backup_extra_gb": assumed["rds_backup_extra_gb"]})
     return resources
 
 
@@ -285,6 +351,12 @@ def main():
             "spot_days": {"type": "int", "default": 7},
             "snapshot_retention_days": {"type": "int", "default": 14},
             "budget": {"type": "float", "required": True},
+            "load_balancers": {"type": "list", "elements": "str", "default": []},
+            "log_group_prefix": {"type": "str", "default": ""},
+            "assumptions": {"type": "dict", "default": {}, "options": {
+                "alb_lcus": {"type": "float", "default": 1},
+                "log_gb_per_month": {"type": "float", "default": 5},
+                "rds_backup_extra_gb": {"type": "float", "default": 0}}},
         },
         supports_check_mode=True,
     )
@@ -307,9 +379,15 @@ def main():
         elif r["kind"] == "bucket":
             keys.add("s3:standard")
         elif r["kind"] == "ecs_service":
-            keys.update(["fargate:arm64:vcpu", "fargate:arm64:gb"])
+            keys.update(["fargate:arm64:vcpu", "fargate:arm64:gb", "fargate_spot:arm64:vcpu", "fargate_spot:arm64:gb"])
+        elif r["kind"] == "load_balancer":
+            keys.update(["alb:hour", "alb:lcu", "ipv4"])
+        elif r["kind"] == "log_groups":
+            keys.update(["logs:ingest", "logs:storage"])
+        elif r["kind"] == "insights":
+            keys.add("cloudwatch:metric")
         elif r["kind"] == "rds_instance":
-            keys.update([f"rds:{r['engine']}:{r['class']}", f"rds:storage:{r['storage_type']}"])
+            keys.update([f"rds:{r['engine']}:{r['class']}", f"rds:storage:{r['storage_type']}", "rds:backup"])
         if r["kind"] == "instance" and r.get("credits") == "unlimited":
             keys.add("t4g:surplus-vcpu")
     keys.update(["ipv4", "snapshot"])  # priced for the waste findings too
@@ -329,7 +407,8 @@ def main():
                 prices[key] = (price, source)
                 continue
         # No Price List query for these: the dated table.
-        elif pricing is not None and not key.startswith(("fargate:", "t4g:", "rds:")):
+        elif pricing is not None and not key.startswith(("fargate:", "fargate_spot:", "t4g:", "rds:", "alb:", "logs:",
+                                                          "cloudwatch:")):
             if api_down is None:
                 try:
                     prices[key] = api_price(module, pricing, key, region)

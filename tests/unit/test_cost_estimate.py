@@ -197,3 +197,50 @@ def test_max_tasks_below_min_tasks_is_refused_naming_the_app(action):
     with pytest.raises(AnsibleActionFail) as err:
         plan_of(action, production_app_settings={"homepage": {"min_tasks": 3, "max_tasks": 2}})
     assert "production_app_settings.homepage: max_tasks (2) is below min_tasks (3)" in str(err.value)
+
+
+def test_the_live_model_prices_what_the_estimate_prices_from_the_resources_found():
+    """The live model's kinds for production (aws_cost_model reads them):
+    a service split over its strategy, the load balancer, the log groups,
+    the database with its assumed backups, Container Insights."""
+    resources = [
+        {"kind": "ecs_service", "id": "council", "desired": 3, "cpu": "512", "memory": "1024",
+         "strategy": [{"capacity_provider": "FARGATE", "base": 1, "weight": 0},
+                      {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": 1}]},
+        {"kind": "load_balancer", "id": "itsupport-prod", "lcus": Decimal(1), "azs": 2},
+        {"kind": "log_groups", "id": "/ecs/itsupport-prod-*", "groups": 2, "stored_bytes": 3 * 1024 ** 3,
+         "ingest_gb": Decimal(5)},
+        {"kind": "rds_instance", "id": "itsupport-prod-db", "class": "db.t4g.micro", "engine": "mysql",
+         "multi_az": True, "storage_type": "gp3", "size_gb": 20, "status": "available",
+         "backup_extra_gb": Decimal(0)},
+        {"kind": "insights", "id": "itsupport-prod (Container Insights)", "metrics": 19},
+    ]
+    rows, total, missing = cost.model(resources, PRICES)
+    got = {r["resource"]: r["monthly"] for r in rows}
+    assert missing == []
+    assert got["council on FARGATE"] == Decimal("13.60")
+    assert got["council on FARGATE_SPOT"] == Decimal("8.16")  # 2 x 0.5 x 730 x 0.01118 = 8.1614
+    assert got["council on FARGATE_SPOT (memory)"] == Decimal("1.80")  # 2 x 730 x 0.00123 = 1.7958
+    assert (got["itsupport-prod"], got["itsupport-prod (LCUs)"], got["itsupport-prod (public IPv4)"]) == (
+        Decimal("16.43"), Decimal("5.84"), Decimal("7.30"))
+    assert got["/ecs/itsupport-prod-* (ingested)"] == Decimal("3.80")
+    assert got["/ecs/itsupport-prod-* (stored)"] == Decimal("0.09")  # 3 GB x 0.0314 = 0.0942
+    assert got["itsupport-prod-db"] == Decimal("37.96") and got["itsupport-prod-db (storage)"] == Decimal("5.24")
+    assert got["itsupport-prod-db (backups)"] == Decimal("0.00")
+    assert got["itsupport-prod (Container Insights)"] == Decimal("5.70")  # 19 x 0.30
+    # The same price keys as the estimate's rows.
+    assert {r["key"] for r in rows} <= set(PRICES)
+
+
+def test_the_two_models_are_compared_on_what_both_price(plugin):
+    compare = plugin("filter", "cost").cost_compare
+    est_rows, _ = cost.estimate(PLAN, PRICES, "typical")
+    live = [{"key": "alb:hour", "monthly": "16.43"}, {"key": "fargate:arm64:vcpu", "monthly": "13.60"},
+            {"key": "s3:standard", "monthly": "0.00"}, {"key": "ondemand:t4g.medium", "monthly": "30.37"}]
+    rows = {c["key"]: c for c in compare(est_rows, live)}
+    assert set(rows) == {"alb:hour", "fargate:arm64:vcpu", "s3:standard"}  # t4g.medium on-demand: live only
+    assert rows["alb:hour"]["agree"] is True
+    # Two apps' base tasks in the estimate, one service live.
+    assert rows["fargate:arm64:vcpu"] == {"key": "fargate:arm64:vcpu", "estimate": "27.20", "live": "13.60",
+                                          "agree": False, "why": "the live count or size differs from the setting"}
+    assert rows["s3:standard"]["why"].startswith("the bucket's bytes now")
