@@ -21,10 +21,18 @@ CENT = Decimal("0.01")
 TABLE_DATE = "2026-11-26"
 TABLE = {
     "ap-northeast-2": {
-        "ondemand:t4g.micro": Decimal("0.0104"),   # per hour
+        "ondemand:t4g.nano": Decimal("0.0052"),    # per hour
+        "ondemand:t4g.micro": Decimal("0.0104"),
         "ondemand:t4g.small": Decimal("0.0208"),
         "ondemand:t4g.medium": Decimal("0.0416"),
         "ondemand:t4g.large": Decimal("0.0832"),
+        "ondemand:t4g.xlarge": Decimal("0.1664"),
+        "ondemand:t4g.2xlarge": Decimal("0.3328"),
+        "ondemand:t3.nano": Decimal("0.0065"),
+        "ondemand:t3.micro": Decimal("0.013"),
+        "ondemand:t3.small": Decimal("0.026"),
+        "ondemand:t3.medium": Decimal("0.052"),
+        "ondemand:t3.large": Decimal("0.104"),
         "spot:t4g.medium": Decimal("0.0072"),      # per hour, observed (the blueprint)
         "ebs:gp3": Decimal("0.0912"),              # per GB-month
         "ebs:gp2": Decimal("0.114"),
@@ -396,7 +404,9 @@ def estimate(plan, prices, case):
             rows_price = prices[ondemand_key]
             what = f"{dev['devhost_type']}, Spot at the on-demand price (no lower max price)"
     else:
-        spot = prices[f"spot:{dev['devhost_type']}"]
+        spot = prices.get(f"spot:{dev['devhost_type']}")
+        if spot is None:  # no Spot price recorded for this type: at most on-demand
+            spot = (prices[ondemand_key][0], prices[ondemand_key][1] + ", on-demand: no Spot price recorded")
         rows_price = (cap, "aws_infra_devhost_spot_max_price") if cap is not None and cap < spot[0] else spot
         what = f"{dev['devhost_type']}, Spot"
     prices = dict(prices, **{"devhost": rows_price})

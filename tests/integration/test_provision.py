@@ -96,7 +96,7 @@ def test_private_default_route_targets_the_nats_eni_and_other_routes_stay(provis
     nat = instances(provisioned)[f"{PREFIX}-nat"]
     eni = nat["NetworkInterfaces"][0]["NetworkInterfaceId"]
     rt = provisioned.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": ["itsupport-private-rt"]}])["RouteTables"][0]
-    routes = {r["DestinationCidrBlock"]: r for r in rt["Routes"]}
+    routes = {r["DestinationCidrBlock"]: r for r in rt["Routes"] if "DestinationCidrBlock" in r}
     assert routes["0.0.0.0/0"].get("NetworkInterfaceId") == eni
     assert "192.168.100.0/24" in routes, "a route the playbook does not own was purged"
 
