@@ -53,7 +53,12 @@ stage() { # stage NAME COMMAND...: run it here, output as it comes
   n=$((n + 1))
   printf '\n=== %s\n' "$name"
   start=$(date +%s)
-  PYTEST_ADDOPTS="--junitxml=$results/stage-$n.xml" "$@"
+  (
+    PYTEST_ADDOPTS="--junitxml=$results/stage-$n.xml" "$@"
+    rc=$?
+    times >"$results/stage-$n.times"
+    exit "$rc"
+  )
   rc=$?
   account "$name" "$n" "$rc" "$start"
 }
@@ -76,6 +81,7 @@ stage_start() {
     PYTEST_ADDOPTS="--junitxml=$results/stage-$n.xml" "$@" >"$results/stage-$n.log" 2>&1
     rc=$?
     date +%s >"$results/stage-$n.end"
+    times >"$results/stage-$n.times"
     exit "$rc"
   ) &
   bg_pids+=("$!")
@@ -101,6 +107,12 @@ stage_finish_all() {
   done
 }
 
+cpu_seconds() { # cpu_seconds N: user+sys seconds of stage N's processes (bash's times, children's line;
+  # the lab's containers run under dockerd and are not counted)
+  awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) { split($i, t, "m"); n += t[1] * 60 + t[2] } printf "%d", n }' \
+    "$results/stage-$1.times" 2>/dev/null || printf '?'
+}
+
 account() { # account NAME N RC START [END]: add a finished stage's counts
   local name=$1 xml="$results/stage-$2.xml" rc=$3 start=$4 end=${5:-$(date +%s)} p=0 f=0 s=0
   if [ -f "$xml" ]; then
@@ -116,10 +128,11 @@ account() { # account NAME N RC START [END]: add a finished stage's counts
   failed=$((failed + f))
   skipped=$((skipped + s))
   if [ "$rc" -eq 0 ]; then
-    printf '=== %s: PASS, %d passed (%ss)\n' "$name" "$p" "$((end - start))"
+    printf '=== %s: PASS, %d passed (%ss, cpu %ss)\n' "$name" "$p" "$((end - start))" "$(cpu_seconds "$2")"
   else
     failures+=("$name")
-    printf '=== %s: FAIL rc=%s, %d passed, %d failed (%ss)\n' "$name" "$rc" "$p" "$f" "$((end - start))"
+    printf '=== %s: FAIL rc=%s, %d passed, %d failed (%ss, cpu %ss)\n' "$name" "$rc" "$p" "$f" "$((end - start))" \
+      "$(cpu_seconds "$2")"
   fi
 }
 
