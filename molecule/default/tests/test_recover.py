@@ -59,7 +59,8 @@ def healthy(host):
 
 def private_default_route(ec2):
     table = ec2.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": ["itsupport-private-rt"]}])
-    return {r["DestinationCidrBlock"]: r.get("NetworkInterfaceId")
+    # Routes to a prefix list (the S3 gateway endpoint's) have no CIDR.
+    return {r.get("DestinationCidrBlock"): r.get("NetworkInterfaceId")
             for r in table["RouteTables"][0]["Routes"]}.get("0.0.0.0/0")
 
 
