@@ -25,6 +25,10 @@ results=$root/.lab/test-results
 rm -rf "$results"
 mkdir -p "$results"
 
+# cpu_ticks: "busy idle" clock ticks of all the machine's CPUs so far.
+cpu_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat; }
+read -r busy0 idle0 < <(cpu_ticks)
+
 passed=0
 failed=0
 skipped=0
@@ -213,12 +217,17 @@ if [[ $what == all ]]; then
   # The machine has two cores and every stage is mostly Ansible. The site
   # scenario alone keeps about one core busy and is the longest, so it
   # starts first, at normal priority; lint and the controller-side pytest
-  # suites (two workers, moto on ports of their own) run beside it, niced;
-  # the role scenarios (their own containers, networks and Molecule
-  # directories) start together when pytest is done. Tried on 2026-12-02
-  # and reverted: the same order without nice and the role scenarios one
-  # after the other (43 minutes, the site scenario slowed by the rest).
-  stage "pytest tests/integration (moto)" "${low[@]}" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 tests/integration
+  # suites (two workers, moto on ports of their own) run beside it in the
+  # low-weight cgroup; the role scenarios (their own containers, networks
+  # and Molecule directories) start together as soon as the site scenario
+  # or pytest ends, to fill the core it leaves. Measured in
+  # docs/benchmarks.md ("make test, stage by stage").
+  stage_start "pytest tests/integration (moto)" "${low[@]}" pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 tests/integration
+  first_end=("$results/stage-$n.end")
+  for i in "${!bg_names[@]}"; do
+    [[ ${bg_names[$i]} == "molecule molecule/"* ]] && first_end+=("$results/stage-${bg_ns[$i]}.end")
+  done
+  until [ -n "$(ls "${first_end[@]}" 2>/dev/null)" ]; do sleep 5; done
   for s in $(scenarios); do
     [[ $s == roles/* ]] && stage_start "molecule ${s}" molecule_scenario "$s" "${bg[@]}"
   done
@@ -235,6 +244,9 @@ if [[ $what == molecule ]]; then
 fi
 
 printf '\n'
+read -r busy1 idle1 < <(cpu_ticks)
+printf "the machine's %s CPUs were busy %s %% of the run\n" "$(nproc)" \
+  "$(((busy1 - busy0) * 100 / (busy1 - busy0 + idle1 - idle0 + 1)))"
 for f in "${failures[@]}"; do printf 'FAILED: %s\n' "$f"; done
 if [ "$skipped" -gt 0 ]; then
   printf 'tests: %d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
