@@ -60,23 +60,12 @@ def plan():
     }
 
 
-def table(rows, total, note):
-    lines = ["| part | resource | what | unit price | per month |", "|---|---|---|---|---|"]
-    for r in rows:
-        source = "" if r["source"].startswith("table") else " (setting)"
-        lines.append(f"| {r['part']} | {r['resource']} | {r['what']} | "
-                     f"${r['unit_price'].normalize():f}/{r['unit']}{source} | ${r['monthly']} |")
-    share = (total / BUDGET * 100).quantize(Decimal("0.1"))
-    lines.append(f"| **{note}** | | | | **${total}** ({share}% of ${BUDGET}) |")
-    return "\n".join(lines)
-
-
 def part_total(rows, part):
     return cost.money(sum((r["monthly"] for r in rows if r["part"] == part), Decimal(0)))
 
 
 def totals():
-    prices = {k: (v, "table") for k, v in cost.TABLE[REGION].items()}
+    prices = {k: (v, f"table {cost.TABLE_DATE}") for k, v in cost.TABLE[REGION].items()}
     return {case: cost.estimate(plan(), prices, case) for case in ("typical", "worst")}
 
 
@@ -123,7 +112,7 @@ whose worst case is above the budget** unless
 The dev host on Spot at the price the club observed (${spot}/h), each app at
 its minimum of {app['min_tasks']} task on `FARGATE`.
 
-{table(typ_rows, typ, "Typical total")}
+{cost.estimate_markdown(typ_rows, typ, BUDGET, "Typical total").rstrip()}
 
 ## Worst case (full scale)
 
@@ -133,7 +122,7 @@ tasks, the base on `FARGATE` and the rest on `FARGATE_SPOT`
 (`production_capacity_provider_strategy`; Fargate Spot's price is AWS's and
 moves: the table records it as 30 % of Fargate's).
 
-{table(worst_rows, worst, "Worst-case total")}
+{cost.estimate_markdown(worst_rows, worst, BUDGET, "Worst-case total").rstrip()}
 
 ## The assumptions (cost_guard's variables)
 

@@ -162,12 +162,8 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         args = dict(self._task.args)
-        try:
-            budget = number("cost_guard_budget_usd", args.get("budget"), Decimal("0.01"))
-        except AnsibleActionFail:
-            # Worded as the cost guard's own check words it (tasks/validate.yml).
-            raise AnsibleActionFail(f"cost_guard_budget_usd is {args.get('budget')}: the monthly limit must be more "
-                                    "than 0 USD, and a finite number (the club's is 150).")
+        # The role's tasks/budget.yml checked it first, in the guard's words.
+        budget = number("cost_guard_budget_usd", args.get("budget"), Decimal("0.01"))
         figures = {key: number(f"cost_guard_assumed_{key}", args.get(key), 0)
                    for key in ("alb_lcus", "log_gb_per_month", "backup_gb", "rds_backup_extra_gb")}
         cost = cost_module()

@@ -120,21 +120,26 @@ def median(values):
     return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
-def model(resources, prices):
+def model(resources, prices, strict=False):
     """Monthly cost of each resource. resources: dicts with kind and the
     figures of that kind (see aws_cost_model's RETURN); prices: key ->
     (price, source). Returns (rows, total, missing) with rows of
-    {resource, kind, detail, unit_price, unit, monthly, source}."""
+    {resource, kind, detail, quantity, unit_price, unit, monthly, source,
+    key}. strict: a key with no price raises KeyError(key) instead of being
+    listed in missing. The live model (aws_cost_model) prices what it finds
+    with it, the estimate (estimate below) what the configuration would run."""
     rows, missing = [], []
 
     def add(res, key, quantity, unit, detail):
         price, source = prices.get(key) or prices.get(key.split("@")[0]) or (None, "no price")
         if price is None:
+            if strict:
+                raise KeyError(key)
             missing.append(f"{res['id']}: {key} ({source})")
             return
         rows.append({"resource": res["id"], "name": res.get("name", ""), "kind": res["kind"], "detail": detail,
-                     "unit_price": str(price), "unit": unit, "monthly": money(Decimal(price) * quantity),
-                     "source": source, "key": key.split("@")[0]})
+                     "quantity": Decimal(quantity), "unit_price": str(price), "unit": unit,
+                     "monthly": money(Decimal(price) * quantity), "source": source, "key": key.split("@")[0]})
 
     for res in resources:
         kind = res["kind"]
@@ -161,7 +166,7 @@ def model(resources, prices):
                 if tasks == 0 and len(strategy) > 1:
                     continue
                 family, label = ("fargate", "") if provider == "FARGATE" else ("fargate_spot", "Spot ")
-                suffix = "" if provider == "FARGATE" and len(strategy) == 1 else f" on {provider}"
+                suffix = f" on {provider}" if res.get("strategy") else ""
                 add(dict(res, id=res["id"] + suffix), f"{family}:arm64:vcpu",
                     tasks * Decimal(res["cpu"]) / 1024 * HOURS_PER_MONTH, "vCPU-h",
                     f"{_fmt(tasks)} {label}task(s) x {Decimal(res['cpu']) / 1024} vCPU")
@@ -177,18 +182,21 @@ def model(resources, prices):
         elif kind == "log_groups":
             add(dict(res, id=res["id"] + " (ingested)"), "logs:ingest", Decimal(res["ingest_gb"]), "GB",
                 f"{_fmt(res['ingest_gb'])} GB a month (assumed)")
-            stored = Decimal(res["stored_bytes"]) / Decimal(1024 ** 3)
-            add(dict(res, id=res["id"] + " (stored)"), "logs:storage", stored, "GB-month",
-                f"{stored:.2f} GB in {res['groups']} log group(s)")
+            # Stored: what the log groups hold (live), or a month's
+            # ingestion kept for the retention period (planned).
+            if "stored_bytes" in res:
+                stored = Decimal(res["stored_bytes"]) / Decimal(1024 ** 3)
+                held = f"{stored:.2f} GB in {res['groups']} log group(s)"
+            else:
+                stored = Decimal(res["ingest_gb"]) * Decimal(res["retention_days"]) / 30
+                held = f"{stored:.2f} GB, {res['retention_days']} days kept"
+            add(dict(res, id=res["id"] + " (stored)"), "logs:storage", stored, "GB-month", held)
         elif kind == "insights":
             add(res, "cloudwatch:metric", Decimal(res["metrics"]), "metric-month",
                 f"Container Insights, {res['metrics']} custom metrics")
-        if kind == "rds_instance" and res.get("backup_extra_gb") is not None:
-            add(dict(res, id=res["id"] + " (backups)"), "rds:backup", Decimal(res["backup_extra_gb"]), "GB-month",
-                f"{_fmt(res['backup_extra_gb'])} GB beyond the free allowance (assumed)")
         if kind == "rds_instance" and res["status"] != "stopped":
             copies = 2 if res["multi_az"] else 1
-            az = "Multi-AZ" if res["multi_az"] else "single-AZ"
+            az = "Multi-AZ (two copies)" if res["multi_az"] else "single-AZ"
             add(res, f"rds:{res['engine']}:{res['class']}", copies * HOURS_PER_MONTH, "h",
                 f"{res['class']} {res['engine']}, {az}")
             add(dict(res, id=res["id"] + " (storage)"), f"rds:storage:{res['storage_type']}",
@@ -197,6 +205,9 @@ def model(resources, prices):
             add(dict(res, id=res["id"] + " (storage)"), f"rds:storage:{res['storage_type']}",
                 Decimal((2 if res["multi_az"] else 1) * res["size_gb"]), "GB-month",
                 f"{res['size_gb']} GB {res['storage_type']}, instance stopped")
+        if kind == "rds_instance" and res.get("backup_extra_gb") is not None:
+            add(dict(res, id=res["id"] + " (backups)"), "rds:backup", Decimal(res["backup_extra_gb"]), "GB-month",
+                f"{_fmt(res['backup_extra_gb'])} GB beyond the free allowance (assumed)")
     total = money(sum((r["monthly"] for r in rows), Decimal(0)))
     return rows, total, missing
 
@@ -283,10 +294,7 @@ def model_markdown(rows, total, budget, sources, date):
         name = f"{r['name']} ({r['resource']})" if r["name"] else r["resource"]
         lines.append(f"| {_md_cell(name)} | {_md_cell(r['detail'])} | ${r['unit_price']}/{r['unit']} "
                      f"| ${r['monthly']} | {r['source']} |")
-    budget = Decimal(budget)
-    share = (Decimal(total) / budget * 100).quantize(Decimal("0.1")) if budget else Decimal(0)
-    shown = budget.quantize(Decimal(1)) if budget == budget.to_integral_value() else budget
-    lines.append(f"| **total** | 730-hour month, {date} | | **${total}** | {share}% of ${shown} |")
+    lines.append(f"| **total** | 730-hour month, {date} | | **${total}** | {_share(total, budget)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -364,10 +372,41 @@ def split_tasks(count, strategy):
     return shares
 
 
+def _share(total, budget):
+    """ "86.6% of $150": a total as a share of the budget."""
+    budget = Decimal(budget)
+    share = (Decimal(total) / budget * 100).quantize(Decimal("0.1")) if budget else Decimal(0)
+    return f"{share}% of ${_fmt(budget)}"
+
+
 def _fmt(value):
     """A count or size as written: 2, 1.5 (not 2.000 or 1.50)."""
     value = Decimal(value)
     return str(value.quantize(Decimal(1))) if value == value.to_integral_value() else str(value.normalize())
+
+
+def production_resources(prod, worst):
+    """The production part of a plan as the live model's resources (what
+    aws_cost_model would find once production runs it): each app's
+    service at its minimum of tasks (its maximum in the worst case) over
+    the capacity provider strategy, the load balancer, the database, the
+    log groups and Container Insights when on."""
+    resources = [{"kind": "ecs_service", "id": name, "desired": app["max_tasks"] if worst else app["min_tasks"],
+                  "cpu": app["cpu"], "memory": app["memory"], "strategy": prod["strategy"]}
+                 for name, app in sorted(prod["apps"].items())]
+    db = prod["db"]
+    resources += [
+        {"kind": "load_balancer", "id": "Load balancer", "lcus": prod["alb_lcus"], "azs": prod["alb_azs"]},
+        {"kind": "rds_instance", "id": "Database", "status": "available", "engine": "mysql", "class": db["class"],
+         "multi_az": db["multi_az"], "size_gb": db["storage_gb"], "storage_type": db["storage_type"],
+         "backup_extra_gb": db["backup_extra_gb"]},
+        {"kind": "log_groups", "id": "Logs", "ingest_gb": prod["log_gb_per_month"],
+         "retention_days": prod["log_retention_days"], "groups": len(prod["apps"])},
+    ]
+    if prod["container_insights"]:
+        resources.append({"kind": "insights", "id": "Container Insights",
+                          "metrics": INSIGHTS_METRICS_CLUSTER + INSIGHTS_METRICS_SERVICE * len(prod["apps"])})
+    return resources
 
 
 def estimate(plan, prices, case):
@@ -375,17 +414,18 @@ def estimate(plan, prices, case):
     plan: {"dev": {...}, "production": {...} or None} (see the cost_guard
     role's estimate entry point for each figure); prices: key -> (price,
     source). Each row: {part, resource, what, quantity, unit, unit_price,
-    monthly, source}. The typical month runs each app's minimum of tasks and
-    the dev host at the recorded Spot price; the worst case runs each app's
-    maximum and the dev host at its Spot max price (the on-demand price when
-    none is set: what AWS charges at most)."""
+    monthly, source, key}. The typical month runs each app's minimum of
+    tasks and the dev host at the recorded Spot price; the worst case runs
+    each app's maximum and the dev host at its Spot max price (the on-demand
+    price when none is set: what AWS charges at most). Production is priced
+    by the live model (model) over the resources it would run
+    (production_resources): one arithmetic for the plan and for what runs."""
     rows = []
     worst = case == "worst"
-    short = {"dev": "dev", "production": "prod"}
 
     def add(part, resource, what, key, quantity, unit, priced_as=None):
         price, source = prices[key]
-        rows.append({"part": short[part], "resource": resource, "what": what, "quantity": Decimal(quantity),
+        rows.append({"part": part, "resource": resource, "what": what, "quantity": Decimal(quantity),
                      "unit": unit, "unit_price": Decimal(price), "monthly": money(Decimal(price) * Decimal(quantity)),
                      "source": source, "key": priced_as or key})
 
@@ -418,42 +458,10 @@ def estimate(plan, prices, case):
 
     prod = plan.get("production")
     if prod:
-        spot_names = {"FARGATE": "", "FARGATE_SPOT": "Spot "}
-        for name in sorted(prod["apps"]):
-            app = prod["apps"][name]
-            count = app["max_tasks"] if worst else app["min_tasks"]
-            vcpu, gb = Decimal(app["cpu"]) / 1024, Decimal(app["memory"]) / 1024
-            for provider, tasks in split_tasks(count, prod["strategy"]).items():
-                if tasks == 0:
-                    continue
-                family = "fargate" if provider == "FARGATE" else "fargate_spot"
-                label = f"{_fmt(tasks)} {spot_names[provider]}task(s)"
-                add("production", f"{name} on {provider}", f"{label} x {_fmt(vcpu)} vCPU", f"{family}:arm64:vcpu",
-                    tasks * vcpu * hours, "vCPU-h")
-                add("production", f"{name} on {provider} (memory)", f"{label} x {_fmt(gb)} GB", f"{family}:arm64:gb",
-                    tasks * gb * hours, "GB-h")
-        add("production", "Load balancer", "Application Load Balancer, hours", "alb:hour", hours, "h")
-        add("production", "Load balancer (LCUs)", f"{_fmt(prod['alb_lcus'])} LCU on average (assumed traffic)",
-            "alb:lcu", Decimal(prod["alb_lcus"]) * hours, "LCU-h")
-        add("production", "Load balancer public IPv4", f"one per zone, {prod['alb_azs']} zones", "ipv4",
-            Decimal(prod["alb_azs"]) * hours, "h")
-        db = prod["db"]
-        copies = 2 if db["multi_az"] else 1
-        az = "Multi-AZ (two copies)" if db["multi_az"] else "single-AZ"
-        add("production", "Database", f"{db['class']} MySQL, {az}", f"rds:mysql:{db['class']}", copies * hours, "h")
-        add("production", "Database storage", f"{db['storage_gb']} GB {db['storage_type']}, {az}",
-            f"rds:storage:{db['storage_type']}", copies * Decimal(db["storage_gb"]), "GB-month")
-        add("production", "Database backups", f"{_fmt(db['backup_extra_gb'])} GB beyond the free allowance (assumed)",
-            "rds:backup", db["backup_extra_gb"], "GB-month")
-        logs = Decimal(prod["log_gb_per_month"])
-        add("production", "Logs ingested", f"{_fmt(logs)} GB a month (assumed)", "logs:ingest", logs, "GB")
-        stored = logs * Decimal(prod["log_retention_days"]) / 30
-        add("production", "Logs stored", f"{_fmt(stored.quantize(Decimal('0.01')))} GB, {prod['log_retention_days']} days kept",
-            "logs:storage", stored, "GB-month")
-        if prod["container_insights"]:
-            metrics = INSIGHTS_METRICS_CLUSTER + INSIGHTS_METRICS_SERVICE * len(prod["apps"])
-            add("production", "Container Insights", f"{metrics} custom metrics", "cloudwatch:metric", metrics,
-                "metric-month")
+        live, _, _ = model(production_resources(prod, worst), prices, strict=True)
+        rows += [{"part": "prod", "resource": r["resource"], "what": r["detail"], "quantity": r["quantity"],
+                  "unit": r["unit"], "unit_price": Decimal(r["unit_price"]), "monthly": r["monthly"],
+                  "source": r["source"], "key": r["key"]} for r in live]
     total = money(sum((r["monthly"] for r in rows), Decimal(0)))
     return rows, total
 
@@ -463,9 +471,7 @@ def estimate_markdown(rows, total, budget, title):
     for r in rows:
         lines.append(f"| {r['part']} | {_md_cell(r['resource'])} | {_md_cell(r['what'])} "
                      f"| ${r['unit_price'].normalize():f}/{r['unit']} | ${r['monthly']} | {r['source']} |")
-    budget = Decimal(budget)
-    share = (Decimal(total) / budget * 100).quantize(Decimal("0.1")) if budget else Decimal(0)
-    lines.append(f"| **{title}** | | | | **${total}** | {share}% of ${_fmt(budget)} |")
+    lines.append(f"| **{title}** | | | | **${total}** | {_share(total, budget)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -486,7 +492,5 @@ def estimate_text(rows, total, budget, title):
     for row in table:
         lines.append(" ".join(cell.rjust(widths[i]) if i == 4 else cell.ljust(widths[i])
                               for i, cell in enumerate(row)).rstrip())
-    budget = Decimal(budget)
-    share = (Decimal(total) / budget * 100).quantize(Decimal("0.1")) if budget else Decimal(0)
-    lines.append(f"total ${total} a month, {share}% of the ${_fmt(budget)} budget")
+    lines.append(f"total ${total} a month, {_share(total, budget).replace(' of ', ' of the ')} budget")
     return lines

@@ -58,9 +58,9 @@ def test_the_defaults_typical_month_line_by_line():
         "council on FARGATE": Decimal("13.60"), "council on FARGATE (memory)": Decimal("2.99"),
         "homepage on FARGATE": Decimal("13.60"), "homepage on FARGATE (memory)": Decimal("2.99"),
         "Load balancer": Decimal("16.43"), "Load balancer (LCUs)": Decimal("5.84"),
-        "Load balancer public IPv4": Decimal("7.30"), "Database": Decimal("37.96"),
-        "Database storage": Decimal("5.24"), "Database backups": Decimal("0.00"), "Logs ingested": Decimal("3.80"),
-        "Logs stored": Decimal("0.16")}
+        "Load balancer (public IPv4)": Decimal("7.30"), "Database": Decimal("37.96"),
+        "Database (storage)": Decimal("5.24"), "Database (backups)": Decimal("0.00"), "Logs (ingested)": Decimal("3.80"),
+        "Logs (stored)": Decimal("0.16")}
     assert total == Decimal("129.93")
 
 
@@ -86,7 +86,7 @@ def test_no_max_price_prices_the_dev_host_at_on_demand_in_the_worst_case():
 
 def test_single_az_halves_the_database():
     got, total = lines(variant(production__db__multi_az=False), "typical")
-    assert (got["Database"], got["Database storage"]) == (Decimal("18.98"), Decimal("2.62"))
+    assert (got["Database"], got["Database (storage)"]) == (Decimal("18.98"), Decimal("2.62"))
     assert total == Decimal("129.93") - Decimal("21.60")
 
 
@@ -110,9 +110,9 @@ def test_traffic_logs_backups_and_container_insights_are_priced_as_assumed():
                    production__db__backup_extra_gb=Decimal(10))
     got, _ = lines(plan, "typical")
     assert got["Load balancer (LCUs)"] == Decimal("14.60")  # 2.5 x 730 x 0.008
-    assert got["Logs ingested"] == Decimal("7.60")
-    assert got["Logs stored"] == Decimal("0.07")  # 10 GB x 7/30 x 0.0314 = 0.0733
-    assert got["Database backups"] == Decimal("0.95")
+    assert got["Logs (ingested)"] == Decimal("7.60")
+    assert got["Logs (stored)"] == Decimal("0.07")  # 10 GB x 7/30 x 0.0314 = 0.0733
+    assert got["Database (backups)"] == Decimal("0.95")
     assert got["Container Insights"] == Decimal("9.00")  # (8 + 11 x 2) metrics x 0.30
 
 
@@ -244,3 +244,20 @@ def test_the_two_models_are_compared_on_what_both_price(plugin):
     assert rows["fargate:arm64:vcpu"] == {"key": "fargate:arm64:vcpu", "estimate": "27.20", "live": "13.60",
                                           "agree": False, "why": "the live count or size differs from the setting"}
     assert rows["s3:standard"]["why"].startswith("the bucket's bytes now")
+
+
+def test_a_production_line_without_a_price_names_its_key():
+    """Production is priced by the live model (strict): a class the table
+    does not hold is the key the action names, not a line left out."""
+    with pytest.raises(KeyError, match="rds:mysql:db.x9.huge"):
+        cost.estimate(variant(production__db__class="db.x9.huge"), PRICES, "typical")
+
+
+def test_the_plans_production_is_what_the_live_model_prices():
+    """One arithmetic: the estimate's production lines are the live model's
+    rows over the resources the plan would run."""
+    rows, _ = cost.estimate(PLAN, PRICES, "worst")
+    live, _, missing = cost.model(cost.production_resources(PLAN["production"], True), PRICES)
+    assert not missing
+    assert [(r["resource"], r["monthly"]) for r in rows if r["part"] == "prod"] == \
+        [(r["resource"], r["monthly"]) for r in live]
