@@ -105,7 +105,7 @@ EXAMPLES = r"""
 """
 RETURN = r"""
 rows:
-  description: One row per priced item (resource, name, kind, detail, unit_price, unit, monthly, source).
+  description: One row per priced item (resource, name, kind, detail, quantity, unit_price, unit, monthly, source, key).
   returned: always
   type: list
   elements: dict
@@ -430,7 +430,7 @@ def main():
     markdown = model_markdown(rows, total, budget, sources, now.date().isoformat())
     module.exit_json(
         changed=False,
-        rows=[dict(r, monthly=str(r["monthly"])) for r in rows],
+        rows=[dict(r, monthly=str(r["monthly"]), quantity=str(r["quantity"])) for r in rows],
         total=str(total), share_percent=share, budget=str(budget),
         findings=[dict(f, monthly=str(f["monthly"]) if f["monthly"] is not None else "unknown") for f in findings],
         missing=missing, markdown=markdown, table_date=TABLE_DATE,
