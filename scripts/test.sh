@@ -28,6 +28,10 @@ mkdir -p "$results"
 # cpu_ticks: "busy idle" clock ticks of all the machine's CPUs so far.
 cpu_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat; }
 read -r busy0 idle0 < <(cpu_ticks)
+# The containers' share (cgroup v1 CPU accounting of Docker's cgroup, where
+# the machine has it): nanoseconds so far.
+docker_ns() { cat /sys/fs/cgroup/cpuacct/docker/cpuacct.usage 2>/dev/null || echo 0; }
+docker0=$(docker_ns)
 
 passed=0
 failed=0
@@ -245,8 +249,14 @@ fi
 
 printf '\n'
 read -r busy1 idle1 < <(cpu_ticks)
-printf "the machine's %s CPUs were busy %s %% of the run\n" "$(nproc)" \
+printf "the machine's %s CPUs were busy %s %% of the run" "$(nproc)" \
   "$(((busy1 - busy0) * 100 / (busy1 - busy0 + idle1 - idle0 + 1)))"
+docker1=$(docker_ns)
+if [ "$docker1" -gt 0 ]; then
+  printf "; the containers used %s CPU seconds of it\n" "$(((docker1 - docker0) / 1000000000))"
+else
+  printf '\n'
+fi
 for f in "${failures[@]}"; do printf 'FAILED: %s\n' "$f"; done
 if [ "$skipped" -gt 0 ]; then
   printf 'tests: %d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
