@@ -12,7 +12,8 @@
 # `all` starts the site scenario in the background, then runs lint and the
 # controller-side pytest suites beside it, then the role scenarios together
 # (they share nothing: moto on ports of their own, each scenario's own
-# containers and networks), all of them niced below the site scenario.
+# containers and networks), all of them at a lower priority than the site
+# scenario.
 # Expects the environment the Makefile exports (PATH with .venv, PROJECT_ROOT).
 set -uo pipefail
 
@@ -185,12 +186,11 @@ molecule_scenario() { # molecule_scenario roles/x/molecule/name [PREFIX...], e.g
   (cd "$project" && "$@" molecule test -s "$scenario")
 }
 
-# `all` starts the site scenario first and runs the other stages niced
-# beside it. Measured (docs/benchmarks.md, "make test"): no shorter on its
-# own, since most of the site scenario's work runs in the lab's containers,
-# which nice does not reach; kept because it costs nothing. The role
-# scenarios get the milder nice: the NAT role's firewall confirmation
-# window is 30 seconds of the controller's time.
+# `all` starts the site scenario first and runs the other stages beside it
+# at a lower priority: lint and the integration stage in a CPU cgroup of low
+# weight (below), the role scenarios niced (the NAT role's firewall
+# confirmation window is 30 seconds of the controller's time, so they are
+# not starved).
 low=()
 bg=()
 if [[ $what == all ]]; then

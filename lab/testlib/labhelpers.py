@@ -142,6 +142,23 @@ def lab_env(overrides=None, base=None):
     return env
 
 
+def timed_run(cmd, **kwargs):
+    """subprocess.run, and where LAB_RUN_LOG names a file, one JSON line
+    appended to it per run: the test, the command, its wall and CPU seconds
+    (to find where a suite's time goes; docs/benchmarks.md)."""
+    log = os.environ.get("LAB_RUN_LOG")
+    if not log:
+        return subprocess.run(cmd, **kwargs)
+    start, before = time.monotonic(), os.times()
+    res = subprocess.run(cmd, **kwargs)
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    with open(log, "a", encoding="utf-8") as f:
+        f.write(json.dumps({"test": os.environ.get("PYTEST_CURRENT_TEST", ""), "cmd": [str(c) for c in cmd[:4]],
+                            "wall": round(time.monotonic() - start, 1), "cpu": round(cpu, 1)}) + "\n")
+    return res
+
+
 def run_playbook(playbook, *args, inventory=None, extra_vars=None, env=None):
     """Run ansible-playbook; return (returncode, output, {host: recap counts}).
 
@@ -153,7 +170,7 @@ def run_playbook(playbook, *args, inventory=None, extra_vars=None, env=None):
     if extra_vars is not None:
         cmd += ["-e", json.dumps(extra_vars)]
     env = lab_env(dict(ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", **(env or {})))
-    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    res = timed_run(cmd, capture_output=True, text=True, env=env)
     out = res.stdout + res.stderr
     recap = {m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
              for m in RECAP.finditer(out)}
